@@ -1,0 +1,62 @@
+/**
+ * Builds the HTTP application without listening (STYLE: Fastify). Tests call `app.inject()`; `bubuh
+ * serve` calls `listen`. Every error leaves as the registry's JSON body with a stable code.
+ */
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { BubuhError, isBubuhError } from '../errors.js';
+import type { BubuhNode } from '../node.js';
+import { pingStorage } from '../storage/database.js';
+
+export interface AppOptions {
+  /** Largest request body in bytes. */
+  readonly bodyBytesMax?: number;
+}
+
+function requestIdFrom(header: string | string[] | undefined): string {
+  const value = Array.isArray(header) ? header[0] : header;
+  return value && /^[A-Za-z0-9._-]{1,64}$/.test(value) ? value : randomUUID();
+}
+
+export async function buildApp(node: BubuhNode, options: AppOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: node.logger as FastifyBaseLogger,
+    genReqId: (request) => requestIdFrom(request.headers['x-request-id']),
+    bodyLimit: options.bodyBytesMax ?? 1024 * 1024,
+    disableRequestLogging: false,
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  app.setErrorHandler((error, request, reply) => {
+    if (isBubuhError(error)) {
+      if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
+      return reply.status(error.status).send(error.toBody());
+    }
+    const status = (error as { statusCode?: number }).statusCode;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      const refusal = new BubuhError('REQUEST_INVALID', { problem: (error as Error).message });
+      return reply.status(status).send(refusal.toBody());
+    }
+    request.log.error({ err: error }, 'unhandled error');
+    return reply.status(500).send(new BubuhError('INTERNAL', { requestId: request.id }).toBody());
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? '/';
+    return reply.status(404).send(new BubuhError('NOT_FOUND', { path }).toBody());
+  });
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+
+  app.get('/readyz', async () => {
+    if (!(await pingStorage(node.storage))) {
+      throw new BubuhError('NOT_READY', { problem: 'the database does not answer' });
+    }
+    return { status: 'ready', storage: node.storage.dialect, ledger_queue_depth: node.ledger.queueDepth };
+  });
+
+  return app;
+}

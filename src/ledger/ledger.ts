@@ -1,0 +1,263 @@
+/**
+ * The ledger's front door, with group commit. Requests that arrive while a commit is in flight wait
+ * and are committed together in the next transaction, each keeping its own result; a request is
+ * acknowledged only after its transaction is durable. With one commit in flight the batching window
+ * is exactly the length of the previous commit, so an idle ledger adds no delay and a busy one pays
+ * one fsync for many transfers. Batch size and queue length are bounded.
+ */
+import { BubuhError } from '../errors.js';
+import type { Storage } from '../storage/database.js';
+import {
+  accountFromRow,
+  type BatchOutcome,
+  commitBatch,
+  type LedgerOperation,
+  type LedgerOperationResult,
+  transferFromRow,
+} from './store.js';
+import type {
+  Account,
+  AccountInput,
+  AccountResult,
+  PendingState,
+  PendingStatus,
+  Transfer,
+  TransferInput,
+  TransferResult,
+} from './types.js';
+
+export interface LedgerOptions {
+  /** Most transfers (or accounts) committed in one transaction. */
+  readonly batchTransfersMax: number;
+  /** Most transfers waiting for a commit; past it new requests are refused with LEDGER_OVERLOADED. */
+  readonly queueTransfersMax: number;
+  /** Milliseconds since the epoch; injectable so tests control expiry. */
+  readonly clock?: () => number;
+  /** Called after every commit, for metrics. */
+  readonly onBatch?: (info: { operations: number; transfers: number; durationMs: number }) => void;
+}
+
+interface Waiting {
+  readonly operation: LedgerOperation;
+  readonly size: number;
+  resolve(result: LedgerOperationResult): void;
+  reject(error: unknown): void;
+}
+
+/** Errors a retry of the same batch can cure: a concurrent insert of the same id, a deadlock. */
+function isTransient(error: unknown): boolean {
+  const code = (error as { code?: unknown })?.code;
+  return (
+    code === '23505' || // unique_violation: another node committed the same id first
+    code === '40001' || // serialization_failure
+    code === '40P01' || // deadlock_detected
+    code === 'SQLITE_BUSY' ||
+    (typeof code === 'string' && code.startsWith('SQLITE_CONSTRAINT_PRIMARYKEY'))
+  );
+}
+
+const retriesMax = 3;
+
+function operationSize(operation: LedgerOperation): number {
+  if (operation.type === 'accounts') return Math.max(1, operation.accounts.length);
+  if (operation.type === 'transfers') return Math.max(1, operation.transfers.length);
+  return 1;
+}
+
+export class Ledger {
+  readonly storage: Storage;
+  private readonly options: LedgerOptions;
+  private readonly clock: () => number;
+  private readonly queue: Waiting[] = [];
+  private queuedTransfers = 0;
+  private committing = false;
+  private scheduled = false;
+  private closed = false;
+  private timestampLast = 0;
+  private drained: (() => void) | null = null;
+
+  constructor(storage: Storage, options: LedgerOptions) {
+    if (options.batchTransfersMax < 1 || options.queueTransfersMax < options.batchTransfersMax) {
+      throw new Error('ledger options: need 1 <= batchTransfersMax <= queueTransfersMax');
+    }
+    this.storage = storage;
+    this.options = options;
+    this.clock = options.clock ?? Date.now;
+  }
+
+  /** Transfers waiting for a commit, for metrics and admission. */
+  get queueDepth(): number {
+    return this.queuedTransfers;
+  }
+
+  async createAccounts(accounts: readonly AccountInput[]): Promise<AccountResult[]> {
+    const result = await this.submit({ type: 'accounts', accounts });
+    if (result.type !== 'accounts') throw new Error('ledger: mismatched result');
+    return result.results;
+  }
+
+  async createTransfers(transfers: readonly TransferInput[]): Promise<TransferResult[]> {
+    const result = await this.submit({ type: 'transfers', transfers });
+    if (result.type !== 'transfers') throw new Error('ledger: mismatched result');
+    return result.results;
+  }
+
+  /**
+   * The naive path, kept for the benchmark's comparison: one transaction per request, concurrent
+   * transactions fighting over the hot account's row lock. Same rules, same results, no batching.
+   */
+  async createTransfersUnbatched(transfers: readonly TransferInput[]): Promise<TransferResult[]> {
+    const outcome = await this.commitWithRetry([{ type: 'transfers', transfers }]);
+    const result = outcome.results[0];
+    if (result?.type !== 'transfers') throw new Error('ledger: mismatched result');
+    return result.results;
+  }
+
+  /** Voids (expires) up to `limit` pending transfers whose timeout has passed; returns their ids. */
+  async expirePending(limit: number): Promise<string[]> {
+    const result = await this.submit({ type: 'expire', limit });
+    if (result.type !== 'expire') throw new Error('ledger: mismatched result');
+    return result.expired;
+  }
+
+  private submit(operation: LedgerOperation): Promise<LedgerOperationResult> {
+    if (this.closed) return Promise.reject(new BubuhError('LEDGER_CLOSED'));
+    const size = operationSize(operation);
+    if (size > this.options.batchTransfersMax) {
+      return Promise.reject(
+        new BubuhError('LEDGER_REQUEST_INVALID', {
+          problem: `${size} items in one request; at most ${this.options.batchTransfersMax}`,
+        }),
+      );
+    }
+    if (this.queuedTransfers + size > this.options.queueTransfersMax) {
+      return Promise.reject(new BubuhError('LEDGER_OVERLOADED', { retryAfterSeconds: 1 }));
+    }
+    return new Promise((resolve, reject) => {
+      this.queue.push({ operation, size, resolve, reject });
+      this.queuedTransfers += size;
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.committing || this.scheduled || this.queue.length === 0) return;
+    this.scheduled = true;
+    // setImmediate lets every request already woken in this turn of the event loop join the batch.
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.flush();
+    });
+  }
+
+  private takeBatch(): Waiting[] {
+    const batch: Waiting[] = [];
+    let size = 0;
+    while (this.queue.length > 0) {
+      const next = this.queue[0]!;
+      if (batch.length > 0 && size + next.size > this.options.batchTransfersMax) break;
+      batch.push(this.queue.shift()!);
+      size += next.size;
+    }
+    this.queuedTransfers -= size;
+    return batch;
+  }
+
+  private async flush(): Promise<void> {
+    if (this.committing || this.queue.length === 0) return;
+    this.committing = true;
+    const batch = this.takeBatch();
+    try {
+      const outcome = await this.commitWithRetry(batch.map((waiting) => waiting.operation));
+      batch.forEach((waiting, index) => waiting.resolve(outcome.results[index]!));
+    } catch (error) {
+      const refusal = new BubuhError('STORAGE_UNAVAILABLE', {}, { cause: error });
+      for (const waiting of batch) waiting.reject(refusal);
+    } finally {
+      this.committing = false;
+      if (this.queue.length > 0) this.schedule();
+      else if (this.drained) this.drained();
+    }
+  }
+
+  private async commitWithRetry(operations: readonly LedgerOperation[]): Promise<BatchOutcome> {
+    for (let attempt = 1; ; attempt += 1) {
+      const started = performance.now();
+      try {
+        const outcome = await commitBatch(this.storage, operations, this.clock(), this.timestampLast);
+        this.timestampLast = Math.max(this.timestampLast, outcome.lastTimestamp);
+        this.options.onBatch?.({
+          operations: operations.length,
+          transfers: outcome.transfersCreated,
+          durationMs: performance.now() - started,
+        });
+        return outcome;
+      } catch (error) {
+        if (attempt >= retriesMax || !isTransient(error)) throw error;
+      }
+    }
+  }
+
+  /** Stops taking requests and waits until every admitted one has its answer. */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (!this.committing && this.queue.length === 0) return;
+    await new Promise<void>((resolve) => {
+      this.drained = resolve;
+    });
+  }
+
+  async lookupAccounts(ids: readonly string[]): Promise<Account[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.storage.db.selectFrom('ledger_accounts').selectAll().where('id', 'in', ids).execute();
+    const byId = new Map(rows.map((row) => [row.id, accountFromRow(row)]));
+    return ids.flatMap((id) => byId.get(id) ?? []);
+  }
+
+  async lookupTransfers(ids: readonly string[]): Promise<Transfer[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.storage.db.selectFrom('ledger_transfers').selectAll().where('id', 'in', ids).execute();
+    const byId = new Map(rows.map((row) => [row.id, transferFromRow(row)]));
+    return ids.flatMap((id) => byId.get(id) ?? []);
+  }
+
+  async lookupPending(ids: readonly string[]): Promise<PendingState[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.storage.db.selectFrom('ledger_pending').selectAll().where('id', 'in', ids).execute();
+    return rows.map((row) => ({
+      id: row.id,
+      status: row.status as PendingStatus,
+      expiresAt: row.expires_at,
+      resolvedBy: row.resolved_by,
+      resolvedAt: row.resolved_at,
+    }));
+  }
+
+  /**
+   * One account's transfers, newest first. `before` is the timestamp of the last row of the previous
+   * page (a cursor); `limit` is at most 1000.
+   */
+  async getAccountTransfers(
+    accountId: string,
+    options: { limit?: number; before?: number } = {},
+  ): Promise<Transfer[]> {
+    const limit = Math.min(Math.max(options.limit ?? 100, 1), 1000);
+    const before = options.before ?? Number.MAX_SAFE_INTEGER;
+    const side = (column: 'debit_account_id' | 'credit_account_id') =>
+      this.storage.db
+        .selectFrom('ledger_transfers')
+        .selectAll()
+        .where(column, '=', accountId)
+        .where('timestamp', '<', before)
+        .orderBy('timestamp', 'desc')
+        .limit(limit)
+        .execute();
+    const [debits, credits] = await Promise.all([side('debit_account_id'), side('credit_account_id')]);
+    return [...debits, ...credits]
+      .sort((a, b) => b.timestamp - a.timestamp)
+      .slice(0, limit)
+      .map(transferFromRow);
+  }
+}
+
+export type { PendingStatus };

@@ -1,0 +1,279 @@
+/**
+ * Reads and writes the rows one ledger batch touches. One call of `commitBatch` is one durable
+ * transaction: load (and on PostgreSQL lock, in a fixed order) the accounts, transfers and pending
+ * states the batch refers to; let the pure rules decide; write the difference with a handful of
+ * set-based statements whatever the batch size.
+ */
+import { type Kysely, type RawBuilder, sql } from 'kysely';
+import { type Storage, withWriteTransaction } from '../storage/database.js';
+import type { Database } from '../storage/schema.js';
+import { applyCreateAccount, applyExpiry, applyTransfers, BatchState } from './rules.js';
+import {
+  type Account,
+  type AccountInput,
+  type AccountResult,
+  type PendingState,
+  type PendingStatus,
+  type Transfer,
+  type TransferInput,
+  type TransferResult,
+  transferKindNames,
+  transferKinds,
+} from './types.js';
+
+export type LedgerOperation =
+  | { readonly type: 'accounts'; readonly accounts: readonly AccountInput[] }
+  | { readonly type: 'transfers'; readonly transfers: readonly TransferInput[] }
+  | { readonly type: 'expire'; readonly limit: number };
+
+export type LedgerOperationResult =
+  | { readonly type: 'accounts'; readonly results: AccountResult[] }
+  | { readonly type: 'transfers'; readonly results: TransferResult[] }
+  | { readonly type: 'expire'; readonly expired: string[] };
+
+type Executor = Kysely<Database>;
+
+/** SQLite allows 32766 bound parameters per statement; stay well below it. */
+const rowsPerStatementMax = 500;
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let start = 0; start < items.length; start += size) out.push(items.slice(start, start + size));
+  return out;
+}
+
+export function accountFromRow(row: Database['ledger_accounts']): Account {
+  return {
+    id: row.id,
+    ledger: row.ledger,
+    code: row.code,
+    flags: row.flags,
+    debitsPending: row.debits_pending,
+    debitsPosted: row.debits_posted,
+    creditsPending: row.credits_pending,
+    creditsPosted: row.credits_posted,
+    timestamp: row.timestamp,
+  };
+}
+
+export function transferFromRow(row: Database['ledger_transfers']): Transfer {
+  const kind = transferKindNames[row.kind];
+  if (kind === undefined) throw new Error(`transfer ${row.id} has unknown kind ${row.kind}`);
+  return {
+    id: row.id,
+    debitAccountId: row.debit_account_id,
+    creditAccountId: row.credit_account_id,
+    amount: row.amount,
+    pendingId: row.pending_id,
+    ledger: row.ledger,
+    code: row.code,
+    kind,
+    timeoutSeconds: row.timeout_s,
+    timestamp: row.timestamp,
+  };
+}
+
+function pendingFromRow(row: Database['ledger_pending']): PendingState {
+  return {
+    id: row.id,
+    status: row.status as PendingStatus,
+    expiresAt: row.expires_at,
+    resolvedBy: row.resolved_by,
+    resolvedAt: row.resolved_at,
+  };
+}
+
+async function loadTransfers(db: Executor, ids: readonly string[], state: BatchState): Promise<void> {
+  for (const part of chunks(ids, rowsPerStatementMax)) {
+    const rows = await db.selectFrom('ledger_transfers').selectAll().where('id', 'in', part).execute();
+    for (const row of rows) state.transfers.set(row.id, transferFromRow(row));
+  }
+}
+
+async function loadAccounts(db: Executor, ids: readonly string[], state: BatchState, lock: boolean) {
+  for (const part of chunks(ids, rowsPerStatementMax)) {
+    let query = db.selectFrom('ledger_accounts').selectAll().where('id', 'in', part).orderBy('id');
+    if (lock) query = query.forUpdate();
+    for (const row of await query.execute()) state.accounts.set(row.id, accountFromRow(row));
+  }
+}
+
+async function loadPending(db: Executor, ids: readonly string[], state: BatchState, lock: boolean) {
+  for (const part of chunks(ids, rowsPerStatementMax)) {
+    let query = db.selectFrom('ledger_pending').selectAll().where('id', 'in', part).orderBy('id');
+    if (lock) query = query.forUpdate();
+    for (const row of await query.execute()) state.pending.set(row.id, pendingFromRow(row));
+  }
+}
+
+async function findExpiryCandidates(db: Executor, nowMs: number, limit: number): Promise<string[]> {
+  const rows = await db
+    .selectFrom('ledger_pending')
+    .select('id')
+    .where('status', '=', 'pending')
+    .where('expires_at', '<=', nowMs)
+    .orderBy('expires_at')
+    .limit(limit)
+    .execute();
+  return rows.map((row) => row.id);
+}
+
+/**
+ * Loads every row the operations can touch. Lock order is always accounts (sorted by id), then pending
+ * states (sorted by id), on every node and every path, so concurrent batches cannot deadlock.
+ */
+async function loadBatch(
+  db: Executor,
+  storage: Storage,
+  operations: readonly LedgerOperation[],
+  state: BatchState,
+  expiryCandidates: readonly string[],
+): Promise<void> {
+  const transferIds = new Set<string>(expiryCandidates);
+  const accountIds = new Set<string>();
+  for (const operation of operations) {
+    if (operation.type === 'accounts') for (const account of operation.accounts) accountIds.add(account.id);
+    if (operation.type !== 'transfers') continue;
+    for (const transfer of operation.transfers) {
+      if (typeof transfer.id === 'string') transferIds.add(transfer.id);
+      if (typeof transfer.pendingId === 'string') transferIds.add(transfer.pendingId);
+      if (typeof transfer.debitAccountId === 'string') accountIds.add(transfer.debitAccountId);
+      if (typeof transfer.creditAccountId === 'string') accountIds.add(transfer.creditAccountId);
+    }
+  }
+  await loadTransfers(db, [...transferIds], state);
+  const pendingIds: string[] = [];
+  for (const transfer of state.transfers.values()) {
+    if (transfer.kind !== 'pending') continue;
+    pendingIds.push(transfer.id);
+    accountIds.add(transfer.debitAccountId);
+    accountIds.add(transfer.creditAccountId);
+  }
+  const lock = storage.capabilities.supportsRowLocks;
+  await loadAccounts(db, [...accountIds].sort(), state, lock);
+  await loadPending(db, pendingIds.sort(), state, lock);
+}
+
+function valuesList(rows: readonly RawBuilder<unknown>[]): RawBuilder<unknown> {
+  return sql`(values ${sql.join(rows)})`;
+}
+
+async function writeAccounts(db: Executor, state: BatchState): Promise<void> {
+  const created = [...state.createdAccounts].map((id) => state.accounts.get(id)!);
+  for (const part of chunks(created, rowsPerStatementMax)) {
+    await db
+      .insertInto('ledger_accounts')
+      .values(
+        part.map((account) => ({
+          id: account.id,
+          ledger: account.ledger,
+          code: account.code,
+          flags: account.flags,
+          debits_pending: account.debitsPending,
+          debits_posted: account.debitsPosted,
+          credits_pending: account.creditsPending,
+          credits_posted: account.creditsPosted,
+          timestamp: account.timestamp,
+        })),
+      )
+      .execute();
+  }
+  const updated = [...state.touchedAccounts].filter((id) => !state.createdAccounts.has(id));
+  for (const part of chunks(updated, rowsPerStatementMax)) {
+    const rows = part.map((id) => {
+      const account = state.accounts.get(id)!;
+      return sql`(${id}, cast(${account.debitsPending} as bigint), cast(${account.debitsPosted} as bigint), cast(${account.creditsPending} as bigint), cast(${account.creditsPosted} as bigint))`;
+    });
+    await sql`update ledger_accounts set debits_pending = v.column2, debits_posted = v.column3,
+      credits_pending = v.column4, credits_posted = v.column5
+      from ${valuesList(rows)} as v where ledger_accounts.id = v.column1`.execute(db);
+  }
+}
+
+async function writeTransfers(db: Executor, state: BatchState): Promise<void> {
+  for (const part of chunks(state.createdTransfers, rowsPerStatementMax)) {
+    await db
+      .insertInto('ledger_transfers')
+      .values(
+        part.map((transfer) => ({
+          id: transfer.id,
+          debit_account_id: transfer.debitAccountId,
+          credit_account_id: transfer.creditAccountId,
+          amount: transfer.amount,
+          pending_id: transfer.pendingId,
+          ledger: transfer.ledger,
+          code: transfer.code,
+          kind: transferKinds[transfer.kind],
+          timeout_s: transfer.timeoutSeconds,
+          timestamp: transfer.timestamp,
+        })),
+      )
+      .execute();
+  }
+}
+
+async function writePending(db: Executor, state: BatchState): Promise<void> {
+  const created = [...state.createdPending].map((id) => state.pending.get(id)!);
+  for (const part of chunks(created, rowsPerStatementMax)) {
+    await db
+      .insertInto('ledger_pending')
+      .values(
+        part.map((pending) => ({
+          id: pending.id,
+          status: pending.status,
+          expires_at: pending.expiresAt,
+          resolved_by: pending.resolvedBy,
+          resolved_at: pending.resolvedAt,
+        })),
+      )
+      .execute();
+  }
+  const resolved = [...state.resolvedPending].map((id) => state.pending.get(id)!);
+  for (const part of chunks(resolved, rowsPerStatementMax)) {
+    const rows = part.map(
+      (pending) =>
+        sql`(${pending.id}, ${pending.status}, ${pending.resolvedBy}, cast(${pending.resolvedAt} as bigint))`,
+    );
+    await sql`update ledger_pending set status = v.column2, resolved_by = v.column3, resolved_at = v.column4
+      from ${valuesList(rows)} as v where ledger_pending.id = v.column1 and ledger_pending.status = 'pending'`.execute(
+      db,
+    );
+  }
+}
+
+export interface BatchOutcome {
+  readonly results: LedgerOperationResult[];
+  readonly lastTimestamp: number;
+  readonly transfersCreated: number;
+}
+
+/** Applies operations in order inside one durable transaction; returns each operation's own result. */
+export async function commitBatch(
+  storage: Storage,
+  operations: readonly LedgerOperation[],
+  nowMs: number,
+  timestampLast: number,
+): Promise<BatchOutcome> {
+  return withWriteTransaction(storage, async (db) => {
+    const expiryLimit = operations.reduce((sum, op) => sum + (op.type === 'expire' ? op.limit : 0), 0);
+    const candidates = expiryLimit > 0 ? await findExpiryCandidates(db, nowMs, expiryLimit) : [];
+    const state = new BatchState(nowMs, timestampLast);
+    await loadBatch(db, storage, operations, state, candidates);
+    const results: LedgerOperationResult[] = operations.map((operation) => {
+      if (operation.type === 'accounts') {
+        return {
+          type: 'accounts',
+          results: operation.accounts.map((input) => ({ id: input.id, result: applyCreateAccount(state, input) })),
+        };
+      }
+      if (operation.type === 'transfers') {
+        return { type: 'transfers', results: applyTransfers(state, operation.transfers) };
+      }
+      return { type: 'expire', expired: applyExpiry(state, candidates.slice(0, operation.limit)) };
+    });
+    await writeAccounts(db, state);
+    await writeTransfers(db, state);
+    await writePending(db, state);
+    return { results, lastTimestamp: state.lastTimestamp, transfersCreated: state.createdTransfers.length };
+  });
+}

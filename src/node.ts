@@ -1,0 +1,80 @@
+/**
+ * The composition root of one bubuh node: storage, ledger and the background sweeper, built from a
+ * configuration. `bubuh serve` and the tests build nodes here; nothing else wires parts together.
+ */
+import type { Config } from './config.js';
+import { Ledger } from './ledger/ledger.js';
+import type { Logger } from './logger.js';
+import { openStorage, type Storage } from './storage/database.js';
+
+export interface BubuhNode {
+  readonly config: Config;
+  readonly storage: Storage;
+  readonly ledger: Ledger;
+  readonly logger: Logger;
+  /** Voids every pending transfer whose timeout has passed; returns how many. */
+  sweep(): Promise<number>;
+  startSweeper(): void;
+  close(): Promise<void>;
+}
+
+export interface NodeOptions {
+  readonly clock?: () => number;
+  readonly postgresSchema?: string;
+}
+
+export async function createNode(config: Config, logger: Logger, options: NodeOptions = {}): Promise<BubuhNode> {
+  const storage = await openStorage({
+    dataDir: config.dataDir,
+    databaseUrl: config.databaseUrl,
+    postgresPoolMax: config.postgresPoolMax,
+    sqliteBusyTimeoutMs: config.sqliteBusyTimeoutMs,
+    ...(options.postgresSchema ? { postgresSchema: options.postgresSchema } : {}),
+  });
+  const ledger = new Ledger(storage, {
+    batchTransfersMax: config.ledgerBatchTransfersMax,
+    queueTransfersMax: config.ledgerQueueTransfersMax,
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
+  let timer: NodeJS.Timeout | null = null;
+  let sweeping = false;
+
+  const sweep = async (): Promise<number> => {
+    let total = 0;
+    // Bounded: at most 100 rounds of ledgerSweepBatchMax per call; the next tick continues.
+    for (let round = 0; round < 100; round += 1) {
+      const expired = await ledger.expirePending(config.ledgerSweepBatchMax);
+      total += expired.length;
+      if (expired.length < config.ledgerSweepBatchMax) break;
+    }
+    if (total > 0) logger.info({ expired: total }, 'ledger: expired pending transfers voided');
+    return total;
+  };
+
+  return {
+    config,
+    storage,
+    ledger,
+    logger,
+    sweep,
+    startSweeper() {
+      if (timer) return;
+      timer = setInterval(() => {
+        if (sweeping) return;
+        sweeping = true;
+        sweep()
+          .catch((error: unknown) => logger.warn({ err: error }, 'ledger: sweep failed; will retry'))
+          .finally(() => {
+            sweeping = false;
+          });
+      }, config.ledgerSweepIntervalMs);
+      timer.unref();
+    },
+    async close() {
+      if (timer) clearInterval(timer);
+      timer = null;
+      await ledger.close();
+      await storage.close();
+    },
+  };
+}

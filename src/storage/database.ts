@@ -1,0 +1,157 @@
+/**
+ * The single switch point between the embedded default (SQLite file, zero set-up) and PostgreSQL
+ * (many nodes). Everything above this file talks Kysely and reads capability flags; nothing else
+ * asks which database it is on.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect, sql, type Transaction } from 'kysely';
+import pg from 'pg';
+import { BubuhError } from '../errors.js';
+import { migrateToLatest } from './migrations.js';
+import type { Database } from './schema.js';
+
+export type DialectName = 'sqlite' | 'postgres';
+
+export interface Capabilities {
+  /** The statement that opens a write transaction and takes the locks it needs up front. */
+  readonly beginWriteSql: string;
+  /** Row locks with `FOR UPDATE` exist (PostgreSQL); SQLite locks the whole database instead. */
+  readonly supportsRowLocks: boolean;
+  /** More than one connection can write at once (PostgreSQL); SQLite has one writer. */
+  readonly supportsConcurrentWriters: boolean;
+}
+
+export interface Storage {
+  readonly dialect: DialectName;
+  readonly capabilities: Capabilities;
+  readonly db: Kysely<Database>;
+  /** A short description without secrets, for logs. */
+  readonly description: string;
+  close(): Promise<void>;
+}
+
+export interface StorageOptions {
+  readonly dataDir: string;
+  readonly databaseUrl?: string | undefined;
+  readonly postgresPoolMax?: number;
+  readonly sqliteBusyTimeoutMs?: number;
+  /** PostgreSQL schema to use instead of `public` (tests isolate themselves this way). */
+  readonly postgresSchema?: string;
+  /** SQLite file name inside dataDir. */
+  readonly sqliteFile?: string;
+}
+
+const int8Oid = 20;
+const numericOid = 1700;
+
+function parseSafeInteger(text: string): number {
+  const value = Number(text);
+  if (!Number.isSafeInteger(value)) throw new Error(`integer ${text} is beyond 2^53; refusing to lose precision`);
+  return value;
+}
+
+function openPostgres(options: StorageOptions, url: string): Storage {
+  const schema = options.postgresSchema;
+  if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
+    throw new Error(`invalid schema name ${schema}`);
+  }
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.postgresPoolMax ?? 10,
+    ...(schema ? { options: `-c search_path=${schema}` } : {}),
+    types: {
+      getTypeParser: ((oid: number, format?: string) => {
+        if (oid === int8Oid || oid === numericOid) return parseSafeInteger;
+        return pg.types.getTypeParser(oid, format as 'text');
+      }) as typeof pg.types.getTypeParser,
+    },
+  });
+  // An idle client losing its connection must not crash the process; the next query reconnects.
+  pool.on('error', () => {});
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const parsed = new URL(url);
+  return {
+    dialect: 'postgres',
+    capabilities: Object.freeze({
+      beginWriteSql: 'begin',
+      supportsRowLocks: true,
+      supportsConcurrentWriters: true,
+    }),
+    db,
+    description: `postgres ${parsed.host}${parsed.pathname}${schema ? ` schema ${schema}` : ''}`,
+    close: () => db.destroy(),
+  };
+}
+
+function openSqlite(options: StorageOptions): Storage {
+  mkdirSync(options.dataDir, { recursive: true });
+  const file = join(options.dataDir, options.sqliteFile ?? 'bubuh.sqlite');
+  const database = new SqliteDatabase(file, { timeout: options.sqliteBusyTimeoutMs ?? 5000 });
+  // WAL lets readers run beside the writer; synchronous=FULL makes every commit durable before we
+  // acknowledge it (the group commit pays one fsync per batch, not per transfer).
+  database.pragma('journal_mode = WAL');
+  database.pragma('synchronous = FULL');
+  database.pragma('foreign_keys = ON');
+  database.defaultSafeIntegers(false);
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  return {
+    dialect: 'sqlite',
+    capabilities: Object.freeze({
+      beginWriteSql: 'begin immediate',
+      supportsRowLocks: false,
+      supportsConcurrentWriters: false,
+    }),
+    db,
+    description: `sqlite ${file}`,
+    close: () => db.destroy(),
+  };
+}
+
+/** Opens storage from configuration and brings its schema to the latest migration. */
+export async function openStorage(options: StorageOptions): Promise<Storage> {
+  const storage = options.databaseUrl ? openPostgres(options, options.databaseUrl) : openSqlite(options);
+  try {
+    if (storage.dialect === 'postgres' && options.postgresSchema) {
+      await sql`create schema if not exists ${sql.id(options.postgresSchema)}`.execute(storage.db);
+    }
+    await migrateToLatest(storage.db);
+  } catch (error) {
+    await storage.close().catch(() => {});
+    throw new BubuhError('STORAGE_UNAVAILABLE', {}, { cause: error });
+  }
+  return storage;
+}
+
+/**
+ * Runs `work` in one write transaction on one connection. The transaction commits only if `work`
+ * resolves; any throw rolls it back and is rethrown.
+ */
+export async function withWriteTransaction<T>(
+  storage: Storage,
+  work: (trx: Transaction<Database> | Kysely<Database>) => Promise<T>,
+): Promise<T> {
+  return storage.db.connection().execute(async (connection) => {
+    await sql.raw(storage.capabilities.beginWriteSql).execute(connection);
+    let result: T;
+    try {
+      result = await work(connection);
+    } catch (error) {
+      await sql`rollback`.execute(connection).catch(() => {});
+      throw error;
+    }
+    await sql`commit`.execute(connection);
+    return result;
+  });
+}
+
+/** True when the storage answers a trivial query. */
+export async function pingStorage(storage: Storage): Promise<boolean> {
+  try {
+    await sql`select 1`.execute(storage.db);
+    return true;
+  } catch {
+    return false;
+  }
+}
