@@ -4,6 +4,11 @@
  * `docs/errors.md` is generated from this table and a test keeps the two identical.
  */
 
+import { padesErrorDefinitions } from './pades/error-codes.js';
+import { pdfCryptErrorDefinitions } from './pdf/crypt/error-codes.js';
+import { pdfErrorDefinitions } from './pdf/error-codes.js';
+import { sealErrorDefinitions } from './seal/error-codes.js';
+
 export interface ErrorDefinition {
   readonly status: number;
   /** Indonesian message; `{name}` placeholders are filled from the error's details. */
@@ -12,7 +17,7 @@ export interface ErrorDefinition {
   readonly en: string;
 }
 
-const definitions = {
+const coreDefinitions = {
   CONFIG_INVALID: {
     status: 500,
     id: 'Konfigurasi tidak valid: {variable} — {problem}. Perbaiki nilainya lalu jalankan ulang.',
@@ -64,6 +69,14 @@ const definitions = {
     en: 'Something went wrong on our side (reference {requestId}). Nothing was lost; try again.',
   },
 } as const satisfies Record<string, ErrorDefinition>;
+
+const definitions = {
+  ...coreDefinitions,
+  ...pdfErrorDefinitions,
+  ...pdfCryptErrorDefinitions,
+  ...sealErrorDefinitions,
+  ...padesErrorDefinitions,
+} as const;
 
 export type ErrorCode = keyof typeof definitions;
 
