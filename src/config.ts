@@ -69,7 +69,11 @@ const settings: readonly Setting[] = [
   {
     key: 'databaseUrl',
     variable: 'DATABASE_URL',
-    kind: { type: 'string', pattern: /^postgres(ql)?:\/\/.+/, allowed: 'a postgres:// URL, or unset for SQLite' },
+    kind: {
+      type: 'string',
+      pattern: /^postgres(ql)?:\/\/.+/,
+      allowed: 'a postgres:// URL, or unset for SQLite',
+    },
     fallback: undefined,
     secret: true,
     help: 'PostgreSQL for many nodes; unset means the embedded SQLite file in the data directory',
@@ -140,7 +144,8 @@ function parseValue(setting: Setting, raw: string): string | number {
     throw new BubuhError('CONFIG_INVALID', { variable: setting.variable, problem });
   };
   if (kind.type === 'integer') {
-    if (!/^-?\d+$/.test(raw.trim())) refuse(`"${raw}" is not a whole number (allowed: ${kind.min}..${kind.max})`);
+    if (!/^-?\d+$/.test(raw.trim()))
+      refuse(`"${raw}" is not a whole number (allowed: ${kind.min}..${kind.max})`);
     const value = Number(raw.trim());
     if (value < kind.min || value > kind.max) refuse(`${value} is outside ${kind.min}..${kind.max}`);
     return value;
@@ -164,10 +169,16 @@ function readConfigFile(path: string): Record<string, unknown> {
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    throw new BubuhError('CONFIG_FILE_UNREADABLE', { path, problem: `not JSON: ${(error as Error).message}` });
+    throw new BubuhError('CONFIG_FILE_UNREADABLE', {
+      path,
+      problem: `not JSON: ${(error as Error).message}`,
+    });
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new BubuhError('CONFIG_FILE_UNREADABLE', { path, problem: 'expected a JSON object of VARIABLE: value' });
+    throw new BubuhError('CONFIG_FILE_UNREADABLE', {
+      path,
+      problem: 'expected a JSON object of VARIABLE: value',
+    });
   }
   const known = new Set(settings.map((setting) => setting.variable));
   for (const name of Object.keys(parsed)) {

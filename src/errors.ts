@@ -114,7 +114,9 @@ export class BubuhError extends Error {
 
   /** The JSON body every HTTP refusal uses. */
   toBody(): { error: { code: ErrorCode; message: string; message_id: string; details: ErrorDetails } } {
-    return { error: { code: this.code, message: this.message, message_id: this.messageId, details: this.details } };
+    return {
+      error: { code: this.code, message: this.message, message_id: this.messageId, details: this.details },
+    };
   }
 }
 

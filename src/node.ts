@@ -23,7 +23,11 @@ export interface NodeOptions {
   readonly postgresSchema?: string;
 }
 
-export async function createNode(config: Config, logger: Logger, options: NodeOptions = {}): Promise<BubuhNode> {
+export async function createNode(
+  config: Config,
+  logger: Logger,
+  options: NodeOptions = {},
+): Promise<BubuhNode> {
   const storage = await openStorage({
     dataDir: config.dataDir,
     databaseUrl: config.databaseUrl,

@@ -9,8 +9,8 @@ import { buildApp } from '../http/app.js';
 import { checkLedger } from '../ledger/check.js';
 import { createLogger } from '../logger.js';
 import { createNode } from '../node.js';
-import { migrateToLatest } from '../storage/migrations.js';
 import { openStorage } from '../storage/database.js';
+import { migrateToLatest } from '../storage/migrations.js';
 
 const usage = `usage: bubuh <command> [options]
 
@@ -150,7 +150,10 @@ export function runCli(argv: readonly string[]): void {
         process.stderr.write(`${error.code}: ${error.message}\n`);
         const cause = (error as { cause?: unknown }).cause;
         if (cause instanceof Error) process.stderr.write(`  cause: ${cause.message}\n`);
-      } else if (error instanceof TypeError && (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      } else if (
+        error instanceof TypeError &&
+        (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
+      ) {
         process.stderr.write(`REQUEST_INVALID: ${error.message}\n${usage}`);
       } else {
         process.stderr.write(`INTERNAL: ${(error as Error)?.stack ?? String(error)}\n`);

@@ -78,7 +78,8 @@ async function checkPendingStates(storage: Storage, problems: string[]): Promise
     where r.kind in (${transferKinds.post_pending}, ${transferKinds.void_pending})
     group by r.pending_id`.execute(storage.db);
   for (const row of resolutions.rows) {
-    if (Number(row.count) !== 1) problems.push(`pending transfer ${row.pending_id} resolved ${row.count} times`);
+    if (Number(row.count) !== 1)
+      problems.push(`pending transfer ${row.pending_id} resolved ${row.count} times`);
     const expected = Number(row.kind) === transferKinds.post_pending ? 'posted' : 'voided';
     if (row.status !== expected) {
       problems.push(`pending transfer ${row.pending_id} is '${row.status}' but was ${expected}`);
@@ -88,7 +89,8 @@ async function checkPendingStates(storage: Storage, problems: string[]): Promise
     select p.id, p.status from ledger_pending p
     where p.status in ('posted', 'voided')
       and not exists (select 1 from ledger_transfers r where r.pending_id = p.id)`.execute(storage.db);
-  for (const row of unresolved.rows) problems.push(`pending transfer ${row.id} is '${row.status}' with no resolution`);
+  for (const row of unresolved.rows)
+    problems.push(`pending transfer ${row.id} is '${row.status}' with no resolution`);
   const open = await storage.db
     .selectFrom('ledger_pending')
     .select((eb) => eb.fn.countAll<number>().as('count'))
@@ -120,7 +122,9 @@ export async function checkLedger(storage: Storage): Promise<LedgerCheckReport> 
     for (const field of Object.keys(stored) as (keyof Sums)[]) {
       totals[field] += stored[field];
       if (stored[field] !== expected[field]) {
-        problems.push(`account ${account.id}: stored ${field} ${stored[field]}, transfers say ${expected[field]}`);
+        problems.push(
+          `account ${account.id}: stored ${field} ${stored[field]}, transfers say ${expected[field]}`,
+        );
       }
       if (stored[field] < 0) problems.push(`account ${account.id}: ${field} is negative (${stored[field]})`);
     }
@@ -133,7 +137,8 @@ export async function checkLedger(storage: Storage): Promise<LedgerCheckReport> 
       problems.push(`account ${account.id}: credits ${credits} exceed posted debits ${stored.debitsPosted}`);
     }
   }
-  for (const id of recomputed.keys()) if (!known.has(id)) problems.push(`transfers name unknown account ${id}`);
+  for (const id of recomputed.keys())
+    if (!known.has(id)) problems.push(`transfers name unknown account ${id}`);
   if (totals.debitsPosted !== totals.creditsPosted) {
     problems.push(`posted debits ${totals.debitsPosted} != posted credits ${totals.creditsPosted}`);
   }

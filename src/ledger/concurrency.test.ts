@@ -20,7 +20,8 @@ const nodes = 3;
 test('64 clients on one hot account across 3 nodes: exactly the stock is sold, nothing lost', async (t) => {
   await eachBackend(t, async (backend) => {
     const extra: Storage[] = [];
-    for (let index = 1; index < nodes; index += 1) extra.push(await openStorage({ ...backend.openOptions, postgresPoolMax: 4 }));
+    for (let index = 1; index < nodes; index += 1)
+      extra.push(await openStorage({ ...backend.openOptions, postgresPoolMax: 4 }));
     const ledgers = [backend.storage, ...extra].map(
       (storage) => new Ledger(storage, { batchTransfersMax: 256, queueTransfersMax: 4096 }),
     );
@@ -38,7 +39,14 @@ test('64 clients on one hot account across 3 nodes: exactly the stock is sold, n
     ];
     await first!.createAccounts(accounts);
     const mint = await first!.createTransfers([
-      { id: 'f'.repeat(32), debitAccountId: 'issuer', creditAccountId: 'channel:hot:stock', amount: stock, ledger: 1, code: 1 },
+      {
+        id: 'f'.repeat(32),
+        debitAccountId: 'issuer',
+        creditAccountId: 'channel:hot:stock',
+        amount: stock,
+        ledger: 1,
+        code: 1,
+      },
     ]);
     assert.equal(mint[0]?.result, 'ok');
 
@@ -63,7 +71,16 @@ test('64 clients on one hot account across 3 nodes: exactly the stock is sold, n
                   timeoutSeconds: 600,
                 },
               ]
-            : [{ id, debitAccountId: 'channel:hot:stock', creditAccountId: `customer:${index}:quota`, amount: 1, ledger: 1, code: 2 }];
+            : [
+                {
+                  id,
+                  debitAccountId: 'channel:hot:stock',
+                  creditAccountId: `customer:${index}:quota`,
+                  amount: 1,
+                  ledger: 1,
+                  code: 2,
+                },
+              ];
         const [result] = await ledger.createTransfers(transfers);
         if (result?.result === 'exceeds_credits') {
           refused += 1;
@@ -72,7 +89,9 @@ test('64 clients on one hot account across 3 nodes: exactly the stock is sold, n
         assert.ok(result && isTransferCommitted(result), `unexpected ${result?.result}`);
         if (purchase % 3 === 0) {
           const postId = `e${id.slice(1)}`;
-          const [posted] = await ledger.createTransfers([{ id: postId, kind: 'post_pending', pendingId: id }]);
+          const [posted] = await ledger.createTransfers([
+            { id: postId, kind: 'post_pending', pendingId: id },
+          ]);
           assert.equal(posted?.result, 'ok');
         }
         sold += 1;
@@ -83,7 +102,10 @@ test('64 clients on one hot account across 3 nodes: exactly the stock is sold, n
     assert.equal(sold, stock);
     assert.equal(refused, clients * purchasesPerClient - stock);
     const [hot] = await first!.lookupAccounts(['channel:hot:stock']);
-    assert.deepEqual([hot?.debitsPending, hot?.debitsPosted, hot?.creditsPending, hot?.creditsPosted], [0, stock, 0, stock]);
+    assert.deepEqual(
+      [hot?.debitsPending, hot?.debitsPosted, hot?.creditsPending, hot?.creditsPosted],
+      [0, stock, 0, stock],
+    );
     const customers = await first!.lookupAccounts(accounts.filter((a) => a.code === 3).map((a) => a.id));
     assert.equal(
       customers.reduce((sum, account) => sum + account.creditsPosted, 0),

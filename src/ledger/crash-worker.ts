@@ -28,7 +28,14 @@ async function client(index: number): Promise<void> {
   for (let step = 0; step < 1_000_000; step += 1) {
     const base = (round * 100 + index) * 10_000_000 + step * 4;
     const [minted, reserved] = await ledger.createTransfers([
-      { id: hex(base + 1), debitAccountId: 'issuer', creditAccountId: 'customer:crash:quota', amount: 2, ledger: 1, code: 1 },
+      {
+        id: hex(base + 1),
+        debitAccountId: 'issuer',
+        creditAccountId: 'customer:crash:quota',
+        amount: 2,
+        ledger: 1,
+        code: 1,
+      },
       {
         id: hex(base + 2),
         kind: 'pending',
@@ -40,10 +47,14 @@ async function client(index: number): Promise<void> {
         timeoutSeconds: 1,
       },
     ]);
-    process.stdout.write(`ack ${hex(base + 1)} ${minted?.result}\nack ${hex(base + 2)} ${reserved?.result}\n`);
+    process.stdout.write(
+      `ack ${hex(base + 1)} ${minted?.result}\nack ${hex(base + 2)} ${reserved?.result}\n`,
+    );
     // Half of the reservations are posted; the rest are left to expire, as after a crashed stamp.
     if (step % 2 === 0) {
-      const [posted] = await ledger.createTransfers([{ id: hex(base + 3), kind: 'post_pending', pendingId: hex(base + 2) }]);
+      const [posted] = await ledger.createTransfers([
+        { id: hex(base + 3), kind: 'post_pending', pendingId: hex(base + 2) },
+      ]);
       process.stdout.write(`ack ${hex(base + 3)} ${posted?.result}\n`);
     }
   }

@@ -21,7 +21,11 @@ interface Round {
 function runUntilKilled(storageOptions: object, round: number, killAfterMs: number): Promise<Round> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [worker], {
-      env: { ...process.env, BUBUH_CRASH_STORAGE: JSON.stringify(storageOptions), BUBUH_CRASH_ROUND: String(round) },
+      env: {
+        ...process.env,
+        BUBUH_CRASH_STORAGE: JSON.stringify(storageOptions),
+        BUBUH_CRASH_ROUND: String(round),
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const acknowledged = new Map<string, string>();
@@ -65,7 +69,8 @@ test('SIGKILL at random moments loses no acknowledged transfer and leaves the le
     });
     const found = new Set<string>();
     for (let start = 0; start < committed.length; start += 500) {
-      for (const transfer of await ledger.lookupTransfers(committed.slice(start, start + 500))) found.add(transfer.id);
+      for (const transfer of await ledger.lookupTransfers(committed.slice(start, start + 500)))
+        found.add(transfer.id);
     }
     const missing = committed.filter((id) => !found.has(id));
     assert.deepEqual(missing, []);

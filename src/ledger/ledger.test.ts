@@ -48,7 +48,13 @@ test('accounts: created once; identical re-creation is exists; a different one i
     ]);
     assert.deepEqual(
       again.map((r) => r.result),
-      ['exists', 'exists_with_different_fields', 'id_invalid', 'ledger_invalid', 'flags_are_mutually_exclusive'],
+      [
+        'exists',
+        'exists_with_different_fields',
+        'id_invalid',
+        'ledger_invalid',
+        'flags_are_mutually_exclusive',
+      ],
     );
     const [stamped] = await ledger.lookupAccounts(['stamped']);
     assert.equal(stamped?.code, 4);
@@ -68,7 +74,12 @@ test('posted transfers move units, respect limits, and are idempotent by id', as
       ledger: quota,
       code: 1,
     };
-    const sell = { ...mint, id: id(2), debitAccountId: 'channel:direct:stock', creditAccountId: 'customer:a:quota' };
+    const sell = {
+      ...mint,
+      id: id(2),
+      debitAccountId: 'channel:direct:stock',
+      creditAccountId: 'customer:a:quota',
+    };
     const results = await ledger.createTransfers([mint, { ...sell, amount: 11 }, { ...sell, amount: 4 }]);
     assert.deepEqual(
       results.map((r) => r.result),
@@ -224,7 +235,15 @@ test('linked transfers succeed or fail together; an open chain is refused', asyn
     ]);
     assert.deepEqual(
       results.map((r) => r.result),
-      ['linked_event_failed', 'exceeds_credits', 'linked_event_failed', 'ok', 'ok', 'ok', 'linked_event_chain_open'],
+      [
+        'linked_event_failed',
+        'exceeds_credits',
+        'linked_event_failed',
+        'ok',
+        'ok',
+        'ok',
+        'linked_event_chain_open',
+      ],
     );
     assert.deepEqual(await balances(ledger, ['customer:a:quota']), { 'customer:a:quota': [0, 3, 0, 3] });
     assert.equal((await ledger.lookupTransfers([id(1), id(2), id(3), id(7)])).length, 0);
@@ -238,7 +257,14 @@ test('group commit: concurrent requests share transactions and each keeps its ow
     const ledger = makeLedger(storage, { onBatch: (info) => batches.push(info.operations) });
     await setUpAccounts(ledger);
     await ledger.createTransfers([
-      { id: id(1), debitAccountId: 'issuer', creditAccountId: 'channel:direct:stock', amount: 150, ledger: 1, code: 1 },
+      {
+        id: id(1),
+        debitAccountId: 'issuer',
+        creditAccountId: 'channel:direct:stock',
+        amount: 150,
+        ledger: 1,
+        code: 1,
+      },
     ]);
     batches.length = 0;
     const requests = Array.from({ length: 200 }, (_, index) =>
@@ -262,7 +288,9 @@ test('group commit: concurrent requests share transactions and each keeps its ow
       200,
     );
     assert.ok(batches.length < 20, `expected few commits for 200 concurrent requests, got ${batches.length}`);
-    assert.deepEqual(await balances(ledger, ['channel:direct:stock']), { 'channel:direct:stock': [0, 150, 0, 150] });
+    assert.deepEqual(await balances(ledger, ['channel:direct:stock']), {
+      'channel:direct:stock': [0, 150, 0, 150],
+    });
     await ledger.close();
   });
 });
@@ -279,7 +307,9 @@ test('the queue is bounded: past its limit requests are refused with LEDGER_OVER
       ledger: 1,
       code: 1,
     });
-    const outcomes = await Promise.allSettled(Array.from({ length: 12 }, (_, index) => ledger.createTransfers([transfer(index + 1)])));
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 12 }, (_, index) => ledger.createTransfers([transfer(index + 1)])),
+    );
     const refused = outcomes.filter((o) => o.status === 'rejected');
     assert.equal(refused.length, 2);
     for (const outcome of refused) {
@@ -288,7 +318,9 @@ test('the queue is bounded: past its limit requests are refused with LEDGER_OVER
       assert.equal(reason.code, 'LEDGER_OVERLOADED');
       assert.equal(reason.retryAfterSeconds, 1);
     }
-    const tooBig = await ledger.createTransfers(Array.from({ length: 6 }, (_, i) => transfer(100 + i))).catch((e) => e);
+    const tooBig = await ledger
+      .createTransfers(Array.from({ length: 6 }, (_, i) => transfer(100 + i)))
+      .catch((e) => e);
     assert.equal(tooBig.code, 'LEDGER_REQUEST_INVALID');
     await ledger.close();
     const closed = await ledger.createTransfers([transfer(200)]).catch((e) => e);
@@ -302,18 +334,35 @@ test('history: an account’s transfers newest first, paged by timestamp cursor'
     await setUpAccounts(ledger);
     for (let n = 1; n <= 5; n += 1) {
       await ledger.createTransfers([
-        { id: id(n), debitAccountId: 'issuer', creditAccountId: 'customer:a:quota', amount: n, ledger: 1, code: 1 },
+        {
+          id: id(n),
+          debitAccountId: 'issuer',
+          creditAccountId: 'customer:a:quota',
+          amount: n,
+          ledger: 1,
+          code: 1,
+        },
       ]);
     }
     await ledger.createTransfers([
-      { id: id(6), debitAccountId: 'customer:a:quota', creditAccountId: 'stamped', amount: 1, ledger: 1, code: 2 },
+      {
+        id: id(6),
+        debitAccountId: 'customer:a:quota',
+        creditAccountId: 'stamped',
+        amount: 1,
+        ledger: 1,
+        code: 2,
+      },
     ]);
     const page1 = await ledger.getAccountTransfers('customer:a:quota', { limit: 4 });
     assert.deepEqual(
       page1.map((transfer) => transfer.id),
       [id(6), id(5), id(4), id(3)],
     );
-    const page2 = await ledger.getAccountTransfers('customer:a:quota', { limit: 4, before: page1[3]!.timestamp });
+    const page2 = await ledger.getAccountTransfers('customer:a:quota', {
+      limit: 4,
+      before: page1[3]!.timestamp,
+    });
     assert.deepEqual(
       page2.map((transfer) => transfer.id),
       [id(2), id(1)],
@@ -327,10 +376,19 @@ test('ledger check detects a balance that does not match its transfers', async (
     const ledger = makeLedger(storage);
     await setUpAccounts(ledger);
     await ledger.createTransfers([
-      { id: id(1), debitAccountId: 'issuer', creditAccountId: 'customer:a:quota', amount: 2, ledger: 1, code: 1 },
+      {
+        id: id(1),
+        debitAccountId: 'issuer',
+        creditAccountId: 'customer:a:quota',
+        amount: 2,
+        ledger: 1,
+        code: 1,
+      },
     ]);
     assert.equal((await checkLedger(storage)).ok, true);
-    await sql`update ledger_accounts set credits_posted = 3 where id = 'customer:a:quota'`.execute(storage.db);
+    await sql`update ledger_accounts set credits_posted = 3 where id = 'customer:a:quota'`.execute(
+      storage.db,
+    );
     const report = await checkLedger(storage);
     assert.equal(report.ok, false);
     assert.deepEqual(report.problems, [

@@ -10,11 +10,12 @@ import type { Storage } from '../storage/database.js';
 import {
   accountFromRow,
   type BatchOutcome,
-  commitBatch,
   type LedgerOperation,
   type LedgerOperationResult,
+  pendingFromRow,
   transferFromRow,
-} from './store.js';
+} from './batch.js';
+import { commitBatch } from './store.js';
 import type {
   Account,
   AccountInput,
@@ -169,7 +170,7 @@ export class Ledger {
     const batch = this.takeBatch();
     try {
       const outcome = await this.commitWithRetry(batch.map((waiting) => waiting.operation));
-      batch.forEach((waiting, index) => waiting.resolve(outcome.results[index]!));
+      for (const [index, waiting] of batch.entries()) waiting.resolve(outcome.results[index]!);
     } catch (error) {
       const refusal = new BubuhError('STORAGE_UNAVAILABLE', {}, { cause: error });
       for (const waiting of batch) waiting.reject(refusal);
@@ -209,28 +210,34 @@ export class Ledger {
 
   async lookupAccounts(ids: readonly string[]): Promise<Account[]> {
     if (ids.length === 0) return [];
-    const rows = await this.storage.db.selectFrom('ledger_accounts').selectAll().where('id', 'in', ids).execute();
+    const rows = await this.storage.db
+      .selectFrom('ledger_accounts')
+      .selectAll()
+      .where('id', 'in', ids)
+      .execute();
     const byId = new Map(rows.map((row) => [row.id, accountFromRow(row)]));
     return ids.flatMap((id) => byId.get(id) ?? []);
   }
 
   async lookupTransfers(ids: readonly string[]): Promise<Transfer[]> {
     if (ids.length === 0) return [];
-    const rows = await this.storage.db.selectFrom('ledger_transfers').selectAll().where('id', 'in', ids).execute();
+    const rows = await this.storage.db
+      .selectFrom('ledger_transfers')
+      .selectAll()
+      .where('id', 'in', ids)
+      .execute();
     const byId = new Map(rows.map((row) => [row.id, transferFromRow(row)]));
     return ids.flatMap((id) => byId.get(id) ?? []);
   }
 
   async lookupPending(ids: readonly string[]): Promise<PendingState[]> {
     if (ids.length === 0) return [];
-    const rows = await this.storage.db.selectFrom('ledger_pending').selectAll().where('id', 'in', ids).execute();
-    return rows.map((row) => ({
-      id: row.id,
-      status: row.status as PendingStatus,
-      expiresAt: row.expires_at,
-      resolvedBy: row.resolved_by,
-      resolvedAt: row.resolved_at,
-    }));
+    const rows = await this.storage.db
+      .selectFrom('ledger_pending')
+      .selectAll()
+      .where('id', 'in', ids)
+      .execute();
+    return rows.map(pendingFromRow);
   }
 
   /**

@@ -57,7 +57,8 @@ export class ReferenceLedger {
     if (!/^[a-z0-9][a-z0-9:._-]{0,127}$/.test(input.id)) return 'id_invalid';
     if (!positive(input.ledger, 0xffffffff)) return 'ledger_invalid';
     if (!positive(input.code, 0xffff)) return 'code_invalid';
-    if (input.debitsMustNotExceedCredits && input.creditsMustNotExceedDebits) return 'flags_are_mutually_exclusive';
+    if (input.debitsMustNotExceedCredits && input.creditsMustNotExceedDebits)
+      return 'flags_are_mutually_exclusive';
     const existing = this.state.accounts.get(input.id);
     const dmnec = Boolean(input.debitsMustNotExceedCredits);
     const cmned = Boolean(input.creditsMustNotExceedDebits);
@@ -118,7 +119,8 @@ export class ReferenceLedger {
     if (timeout !== undefined && (!Number.isSafeInteger(timeout) || timeout < 0 || timeout > 2147483647)) {
       return 'timeout_invalid';
     }
-    if (timeout !== undefined && kind !== 'pending' && timeout !== 0) return 'timeout_reserved_for_pending_transfer';
+    if (timeout !== undefined && kind !== 'pending' && timeout !== 0)
+      return 'timeout_reserved_for_pending_transfer';
     if (kind === 'posted' || kind === 'pending') return this.balanceTransfer(state, input, kind, nowMs);
     return this.resolve(state, input, kind, nowMs);
   }
@@ -137,7 +139,12 @@ export class ReferenceLedger {
     );
   }
 
-  private balanceTransfer(state: ModelState, input: TransferInput, kind: string, nowMs: number): TransferResultCode {
+  private balanceTransfer(
+    state: ModelState,
+    input: TransferInput,
+    kind: string,
+    nowMs: number,
+  ): TransferResultCode {
     if (!input.debitAccountId) return 'debit_account_id_required';
     if (!input.creditAccountId) return 'credit_account_id_required';
     if (input.debitAccountId === input.creditAccountId) return 'accounts_must_be_different';
@@ -162,7 +169,10 @@ export class ReferenceLedger {
     if (kind === 'pending') {
       debit.debitsPending += amount;
       credit.creditsPending += amount;
-      state.pending.set(input.id, { status: 'pending', expiresAt: timeout > 0 ? nowMs + timeout * 1000 : null });
+      state.pending.set(input.id, {
+        status: 'pending',
+        expiresAt: timeout > 0 ? nowMs + timeout * 1000 : null,
+      });
     } else {
       debit.debitsPosted += amount;
       credit.creditsPosted += amount;
@@ -197,8 +207,10 @@ export class ReferenceLedger {
     if (input.creditAccountId !== undefined && input.creditAccountId !== original.credit) {
       return 'pending_transfer_has_different_credit_account_id';
     }
-    if (input.ledger !== undefined && input.ledger !== original.ledger) return 'pending_transfer_has_different_ledger';
-    if (input.code !== undefined && input.code !== original.code) return 'pending_transfer_has_different_code';
+    if (input.ledger !== undefined && input.ledger !== original.ledger)
+      return 'pending_transfer_has_different_ledger';
+    if (input.code !== undefined && input.code !== original.code)
+      return 'pending_transfer_has_different_code';
     if (kind === 'post_pending' && input.amount !== undefined && input.amount > original.amount) {
       return 'exceeds_pending_transfer_amount';
     }

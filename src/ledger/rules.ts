@@ -137,7 +137,8 @@ export function validateAccount(input: AccountInput): AccountResultCode | null {
   if (typeof input.id !== 'string' || !accountIdPattern.test(input.id)) return 'id_invalid';
   if (!isPositiveInteger(input.ledger, 0xffff_ffff)) return 'ledger_invalid';
   if (!isPositiveInteger(input.code, 0xffff)) return 'code_invalid';
-  if (input.debitsMustNotExceedCredits && input.creditsMustNotExceedDebits) return 'flags_are_mutually_exclusive';
+  if (input.debitsMustNotExceedCredits && input.creditsMustNotExceedDebits)
+    return 'flags_are_mutually_exclusive';
   return null;
 }
 
@@ -154,7 +155,9 @@ export function applyCreateAccount(state: BatchState, input: AccountInput): Acco
   const existing = state.accounts.get(input.id);
   if (existing) {
     const same =
-      existing.ledger === input.ledger && existing.code === input.code && existing.flags === accountFlagsOf(input);
+      existing.ledger === input.ledger &&
+      existing.code === input.code &&
+      existing.flags === accountFlagsOf(input);
     return same ? 'exists' : 'exists_with_different_fields';
   }
   state.addAccount({
@@ -211,7 +214,8 @@ function validateShape(input: TransferInput): TransferResultCode | null {
     return null;
   }
   if (input.pendingId === undefined) return 'pending_id_required';
-  if (!transferIdPattern.test(input.pendingId) || input.pendingId === zeroTransferId) return 'pending_id_required';
+  if (!transferIdPattern.test(input.pendingId) || input.pendingId === zeroTransferId)
+    return 'pending_id_required';
   if (input.pendingId === input.id) return 'pending_id_must_be_different';
   if (input.amount !== undefined && !isPositiveInteger(input.amount, Number.MAX_SAFE_INTEGER)) {
     return 'amount_must_be_positive';
@@ -221,7 +225,11 @@ function validateShape(input: TransferInput): TransferResultCode | null {
   return null;
 }
 
-function applyNewBalanceTransfer(state: BatchState, input: TransferInput, kind: TransferKind): TransferResultCode {
+function applyNewBalanceTransfer(
+  state: BatchState,
+  input: TransferInput,
+  kind: TransferKind,
+): TransferResultCode {
   const debit = state.accounts.get(input.debitAccountId!);
   if (!debit) return 'debit_account_not_found';
   const credit = state.accounts.get(input.creditAccountId!);
@@ -255,7 +263,10 @@ function applyNewBalanceTransfer(state: BatchState, input: TransferInput, kind: 
     state.changeBalances(debit, { debitsPending: debit.debitsPending + amount });
     state.changeBalances(credit, { creditsPending: credit.creditsPending + amount });
     const expiresAt = transfer.timeoutSeconds > 0 ? state.nowMs + transfer.timeoutSeconds * 1000 : null;
-    state.setPending({ id: transfer.id, status: 'pending', expiresAt, resolvedBy: null, resolvedAt: null }, true);
+    state.setPending(
+      { id: transfer.id, status: 'pending', expiresAt, resolvedBy: null, resolvedAt: null },
+      true,
+    );
   } else {
     state.changeBalances(debit, { debitsPosted: debit.debitsPosted + amount });
     state.changeBalances(credit, { creditsPosted: credit.creditsPosted + amount });
@@ -264,7 +275,11 @@ function applyNewBalanceTransfer(state: BatchState, input: TransferInput, kind: 
   return 'ok';
 }
 
-function applyResolvePending(state: BatchState, input: TransferInput, kind: TransferKind): TransferResultCode {
+function applyResolvePending(
+  state: BatchState,
+  input: TransferInput,
+  kind: TransferKind,
+): TransferResultCode {
   const pendingTransfer = state.transfers.get(input.pendingId!);
   if (!pendingTransfer) return 'pending_transfer_not_found';
   if (pendingTransfer.kind !== 'pending') return 'pending_transfer_not_pending';
@@ -277,7 +292,8 @@ function applyResolvePending(state: BatchState, input: TransferInput, kind: Tran
   if (input.ledger !== undefined && input.ledger !== pendingTransfer.ledger) {
     return 'pending_transfer_has_different_ledger';
   }
-  if (input.code !== undefined && input.code !== pendingTransfer.code) return 'pending_transfer_has_different_code';
+  if (input.code !== undefined && input.code !== pendingTransfer.code)
+    return 'pending_transfer_has_different_code';
   const pendingAmount = pendingTransfer.amount;
   if (kind === 'post_pending' && input.amount !== undefined && input.amount > pendingAmount) {
     return 'exceeds_pending_transfer_amount';

@@ -5,31 +5,23 @@
  * set-based statements whatever the batch size.
  */
 import { type Kysely, type RawBuilder, sql } from 'kysely';
-import { type Storage, withWriteTransaction } from '../storage/database.js';
+import { type Storage, withSqliteConnection, withWriteTransaction } from '../storage/database.js';
 import type { Database } from '../storage/schema.js';
-import { applyCreateAccount, applyExpiry, applyTransfers, BatchState } from './rules.js';
 import {
-  type Account,
-  type AccountInput,
-  type AccountResult,
-  type PendingState,
-  type PendingStatus,
-  type Transfer,
-  type TransferInput,
-  type TransferResult,
-  transferKindNames,
-  transferKinds,
-} from './types.js';
+  accountFromRow,
+  applyOperations,
+  type BatchOutcome,
+  collectIds,
+  expiryLimitOf,
+  followPending,
+  type LedgerOperation,
+  pendingFromRow,
+  transferFromRow,
+} from './batch.js';
+import { BatchState } from './rules.js';
+import { commitSqliteBatch, sqliteStatements } from './store-sqlite.js';
 
-export type LedgerOperation =
-  | { readonly type: 'accounts'; readonly accounts: readonly AccountInput[] }
-  | { readonly type: 'transfers'; readonly transfers: readonly TransferInput[] }
-  | { readonly type: 'expire'; readonly limit: number };
-
-export type LedgerOperationResult =
-  | { readonly type: 'accounts'; readonly results: AccountResult[] }
-  | { readonly type: 'transfers'; readonly results: TransferResult[] }
-  | { readonly type: 'expire'; readonly expired: string[] };
+import { transferKinds } from './types.js';
 
 type Executor = Kysely<Database>;
 
@@ -40,47 +32,6 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
   for (let start = 0; start < items.length; start += size) out.push(items.slice(start, start + size));
   return out;
-}
-
-export function accountFromRow(row: Database['ledger_accounts']): Account {
-  return {
-    id: row.id,
-    ledger: row.ledger,
-    code: row.code,
-    flags: row.flags,
-    debitsPending: row.debits_pending,
-    debitsPosted: row.debits_posted,
-    creditsPending: row.credits_pending,
-    creditsPosted: row.credits_posted,
-    timestamp: row.timestamp,
-  };
-}
-
-export function transferFromRow(row: Database['ledger_transfers']): Transfer {
-  const kind = transferKindNames[row.kind];
-  if (kind === undefined) throw new Error(`transfer ${row.id} has unknown kind ${row.kind}`);
-  return {
-    id: row.id,
-    debitAccountId: row.debit_account_id,
-    creditAccountId: row.credit_account_id,
-    amount: row.amount,
-    pendingId: row.pending_id,
-    ledger: row.ledger,
-    code: row.code,
-    kind,
-    timeoutSeconds: row.timeout_s,
-    timestamp: row.timestamp,
-  };
-}
-
-function pendingFromRow(row: Database['ledger_pending']): PendingState {
-  return {
-    id: row.id,
-    status: row.status as PendingStatus,
-    expiresAt: row.expires_at,
-    resolvedBy: row.resolved_by,
-    resolvedAt: row.resolved_at,
-  };
 }
 
 async function loadTransfers(db: Executor, ids: readonly string[], state: BatchState): Promise<void> {
@@ -129,29 +80,12 @@ async function loadBatch(
   state: BatchState,
   expiryCandidates: readonly string[],
 ): Promise<void> {
-  const transferIds = new Set<string>(expiryCandidates);
-  const accountIds = new Set<string>();
-  for (const operation of operations) {
-    if (operation.type === 'accounts') for (const account of operation.accounts) accountIds.add(account.id);
-    if (operation.type !== 'transfers') continue;
-    for (const transfer of operation.transfers) {
-      if (typeof transfer.id === 'string') transferIds.add(transfer.id);
-      if (typeof transfer.pendingId === 'string') transferIds.add(transfer.pendingId);
-      if (typeof transfer.debitAccountId === 'string') accountIds.add(transfer.debitAccountId);
-      if (typeof transfer.creditAccountId === 'string') accountIds.add(transfer.creditAccountId);
-    }
-  }
-  await loadTransfers(db, [...transferIds], state);
-  const pendingIds: string[] = [];
-  for (const transfer of state.transfers.values()) {
-    if (transfer.kind !== 'pending') continue;
-    pendingIds.push(transfer.id);
-    accountIds.add(transfer.debitAccountId);
-    accountIds.add(transfer.creditAccountId);
-  }
+  const named = collectIds(operations, expiryCandidates);
+  await loadTransfers(db, named.transferIds, state);
+  const followed = followPending(state, named.accountIds);
   const lock = storage.capabilities.supportsRowLocks;
-  await loadAccounts(db, [...accountIds].sort(), state, lock);
-  await loadPending(db, pendingIds.sort(), state, lock);
+  await loadAccounts(db, followed.accountIds, state, lock);
+  await loadPending(db, followed.pendingIds, state, lock);
 }
 
 function valuesList(rows: readonly RawBuilder<unknown>[]): RawBuilder<unknown> {
@@ -241,12 +175,6 @@ async function writePending(db: Executor, state: BatchState): Promise<void> {
   }
 }
 
-export interface BatchOutcome {
-  readonly results: LedgerOperationResult[];
-  readonly lastTimestamp: number;
-  readonly transfersCreated: number;
-}
-
 /** Applies operations in order inside one durable transaction; returns each operation's own result. */
 export async function commitBatch(
   storage: Storage,
@@ -254,23 +182,17 @@ export async function commitBatch(
   nowMs: number,
   timestampLast: number,
 ): Promise<BatchOutcome> {
+  if (storage.sqlite) {
+    return withSqliteConnection(storage, (database) =>
+      commitSqliteBatch(sqliteStatements(database), operations, nowMs, timestampLast),
+    );
+  }
   return withWriteTransaction(storage, async (db) => {
-    const expiryLimit = operations.reduce((sum, op) => sum + (op.type === 'expire' ? op.limit : 0), 0);
+    const expiryLimit = expiryLimitOf(operations);
     const candidates = expiryLimit > 0 ? await findExpiryCandidates(db, nowMs, expiryLimit) : [];
     const state = new BatchState(nowMs, timestampLast);
     await loadBatch(db, storage, operations, state, candidates);
-    const results: LedgerOperationResult[] = operations.map((operation) => {
-      if (operation.type === 'accounts') {
-        return {
-          type: 'accounts',
-          results: operation.accounts.map((input) => ({ id: input.id, result: applyCreateAccount(state, input) })),
-        };
-      }
-      if (operation.type === 'transfers') {
-        return { type: 'transfers', results: applyTransfers(state, operation.transfers) };
-      }
-      return { type: 'expire', expired: applyExpiry(state, candidates.slice(0, operation.limit)) };
-    });
+    const results = applyOperations(state, operations, candidates);
     await writeAccounts(db, state);
     await writeTransfers(db, state);
     await writePending(db, state);

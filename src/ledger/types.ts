@@ -18,7 +18,12 @@ export const transferKinds = Object.freeze({
 
 export type TransferKind = keyof typeof transferKinds;
 
-export const transferKindNames: readonly TransferKind[] = ['posted', 'pending', 'post_pending', 'void_pending'];
+export const transferKindNames: readonly TransferKind[] = [
+  'posted',
+  'pending',
+  'post_pending',
+  'void_pending',
+];
 
 export type PendingStatus = 'pending' | 'posted' | 'voided' | 'expired';
 

@@ -27,6 +27,11 @@ export interface Storage {
   readonly dialect: DialectName;
   readonly capabilities: Capabilities;
   readonly db: Kysely<Database>;
+  /**
+   * The embedded database handle, for hot paths that run cached prepared statements synchronously.
+   * Use it only inside `withSqliteConnection`, which holds Kysely's connection lock.
+   */
+  readonly sqlite: SqliteDatabase.Database | null;
   /** A short description without secrets, for logs. */
   readonly description: string;
   close(): Promise<void>;
@@ -48,7 +53,8 @@ const numericOid = 1700;
 
 function parseSafeInteger(text: string): number {
   const value = Number(text);
-  if (!Number.isSafeInteger(value)) throw new Error(`integer ${text} is beyond 2^53; refusing to lose precision`);
+  if (!Number.isSafeInteger(value))
+    throw new Error(`integer ${text} is beyond 2^53; refusing to lose precision`);
   return value;
 }
 
@@ -80,6 +86,7 @@ function openPostgres(options: StorageOptions, url: string): Storage {
       supportsConcurrentWriters: true,
     }),
     db,
+    sqlite: null,
     description: `postgres ${parsed.host}${parsed.pathname}${schema ? ` schema ${schema}` : ''}`,
     close: () => db.destroy(),
   };
@@ -104,6 +111,7 @@ function openSqlite(options: StorageOptions): Storage {
       supportsConcurrentWriters: false,
     }),
     db,
+    sqlite: database,
     description: `sqlite ${file}`,
     close: () => db.destroy(),
   };
@@ -144,6 +152,19 @@ export async function withWriteTransaction<T>(
     await sql`commit`.execute(connection);
     return result;
   });
+}
+
+/**
+ * Runs synchronous work on the embedded database while holding Kysely's single connection, so no
+ * Kysely transaction can be open on it at the same time. The work opens and ends its own transaction.
+ */
+export async function withSqliteConnection<T>(
+  storage: Storage,
+  work: (database: SqliteDatabase.Database) => T,
+): Promise<T> {
+  const database = storage.sqlite;
+  if (!database) throw new Error('withSqliteConnection: storage is not SQLite');
+  return storage.db.connection().execute(async () => work(database));
 }
 
 /** True when the storage answers a trivial query. */

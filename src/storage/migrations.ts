@@ -85,7 +85,9 @@ export async function migrateToLatest<Schema>(db: Kysely<Schema>): Promise<Migra
   if (error) throw error;
   const names = Object.keys(migrations);
   return {
-    applied: (results ?? []).filter((result) => result.status === 'Success').map((result) => result.migrationName),
+    applied: (results ?? [])
+      .filter((result) => result.status === 'Success')
+      .map((result) => result.migrationName),
     latest: names[names.length - 1] ?? '',
   };
 }

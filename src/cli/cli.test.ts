@@ -1,0 +1,87 @@
+/** The `bubuh` command as a person runs it: real processes, real exit codes, real sockets. */
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { repositoryRoot } from '../testing/corpus.js';
+
+const bin = join(repositoryRoot(), 'bin', 'bubuh.js');
+
+function bubuh(args: string[], environment: Record<string, string> = {}) {
+  const { DATABASE_URL: _ignored, ...inherited } = process.env;
+  return spawnSync(process.execPath, [bin, ...args], {
+    encoding: 'utf8',
+    env: { ...inherited, LOG_LEVEL: 'silent', ...environment },
+  });
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+test('a wrong setting stops with exit 2 and a message naming it, never a stack trace', () => {
+  const result = bubuh(['config'], { PORT: 'abc' });
+  assert.equal(result.status, 2);
+  assert.equal(
+    result.stderr,
+    'CONFIG_INVALID: Invalid configuration: PORT — "abc" is not a whole number (allowed: 0..65535). Fix the value and start again.\n',
+  );
+});
+
+test('migrate and ledger check on a fresh data directory', () => {
+  const data = mkdtempSync(join(tmpdir(), 'bubuh-cli-'));
+  const migrated = bubuh(['migrate', '--data', data]);
+  assert.equal(migrated.status, 0, migrated.stderr);
+  assert.equal(migrated.stdout, `sqlite ${join(data, 'bubuh.sqlite')}: schema at 0001_ledger\n`);
+  const checked = bubuh(['ledger', 'check', '--data', data, '--json']);
+  assert.equal(checked.status, 0, checked.stderr);
+  assert.deepEqual(JSON.parse(checked.stdout), {
+    ok: true,
+    accounts: 0,
+    transfers: 0,
+    pendingOpen: 0,
+    totals: { debitsPosted: 0, creditsPosted: 0, debitsPending: 0, creditsPending: 0 },
+    problems: [],
+  });
+  const unknown = bubuh(['frobnicate']);
+  assert.equal(unknown.status, 2);
+  assert.match(unknown.stdout, /^usage: bubuh <command>/);
+});
+
+test('bubuh serve answers /healthz and /readyz on a real socket and stops cleanly on SIGTERM', async () => {
+  const data = mkdtempSync(join(tmpdir(), 'bubuh-serve-'));
+  const port = await freePort();
+  const { DATABASE_URL: _ignored, ...inherited } = process.env;
+  const child = spawn(process.execPath, [bin, 'serve'], {
+    env: { ...inherited, BUBUH_DATA_DIR: data, PORT: String(port), LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  try {
+    await new Promise<void>((resolve, reject) => {
+      let output = '';
+      child.stdout.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+        if (output.includes('bubuh is serving')) resolve();
+      });
+      child.on('exit', (code) => reject(new Error(`serve exited with ${code}: ${output}`)));
+    });
+    const health = await fetch(`http://127.0.0.1:${port}/healthz`);
+    assert.equal(health.status, 200);
+    assert.deepEqual(await health.json(), { status: 'ok' });
+    const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
+    assert.deepEqual(await ready.json(), { status: 'ready', storage: 'sqlite', ledger_queue_depth: 0 });
+  } finally {
+    child.kill('SIGTERM');
+  }
+  assert.equal(await exited, 0);
+});

@@ -1,0 +1,206 @@
+/**
+ * The development PKI: root CA → issuing CA → one short-lived signer certificate per node, generated
+ * with @peculiar/x509 over Node's WebCrypto. Production keeps the root offline and never runs this;
+ * development mode makes the whole hierarchy on first start, clearly marked NOT FOR PRODUCTION.
+ */
+import { webcrypto } from 'node:crypto';
+import * as x509 from '@peculiar/x509';
+import type { SignatureAlgorithm } from '../pades/cms.js';
+
+type CryptoKey = webcrypto.CryptoKey;
+type CryptoKeyPair = webcrypto.CryptoKeyPair;
+
+// The project compiles without DOM types, so Node's WebCrypto is handed over under x509's own type name.
+x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+
+export type SignerKeyAlgorithm = 'ECDSA-P256' | 'RSA-2048' | 'RSA-3072';
+
+/** A certificate with its private key, both as text ready for files and the certificate as DER. */
+export interface CertifiedKey {
+  readonly certificatePem: string;
+  readonly certificate: Uint8Array;
+  /** PKCS#8 PEM. */
+  readonly privateKeyPem: string;
+}
+
+export interface DevPki {
+  readonly root: CertifiedKey;
+  readonly issuingCa: CertifiedKey;
+  readonly signer: CertifiedKey;
+  readonly signerAlgorithm: SignatureAlgorithm;
+}
+
+export interface SignerCertificateOptions {
+  /** Default 'ECDSA-P256'. */
+  readonly keyAlgorithm?: SignerKeyAlgorithm;
+  /** Default 30 days: signer certificates are short-lived and renewed from the issuing CA. */
+  readonly validityDays?: number;
+  /** Goes into the signer's common name; default 'node-1'. */
+  readonly nodeName?: string;
+  /** The issue time; default now. */
+  readonly now?: Date;
+}
+
+export const ROOT_CA_SUBJECT = 'CN=bubuh Development Root CA (NOT FOR PRODUCTION), O=bubuh, C=ID';
+export const ISSUING_CA_SUBJECT = 'CN=bubuh Development Issuing CA (NOT FOR PRODUCTION), O=bubuh, C=ID';
+export const ROOT_CA_VALIDITY_DAYS = 3652;
+export const ISSUING_CA_VALIDITY_DAYS = 1826;
+export const SIGNER_VALIDITY_DAYS_DEFAULT = 30;
+export const SIGNER_VALIDITY_DAYS_MAX = 825;
+/** Certificates start a little in the past so a verifier whose clock lags does not see them as future. */
+const CLOCK_SKEW_MS = 5 * 60 * 1000;
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * id-kp-documentSigning (RFC 9336) says what the key is for; id-kp-emailProtection is there too
+ * because poppler's pdfsig validates signer certificates through NSS for the e-mail-signer usage,
+ * which rejects a certificate whose extended key usage lacks emailProtection.
+ */
+export const SIGNER_EXTENDED_KEY_USAGES: readonly string[] = [
+  '1.3.6.1.5.5.7.3.36',
+  x509.ExtendedKeyUsage.emailProtection,
+];
+
+const EC_P256 = { name: 'ECDSA', namedCurve: 'P-256' } as const;
+const ECDSA_SHA256 = { name: 'ECDSA', hash: 'SHA-256' } as const;
+
+function rsaParameters(modulusLength: number) {
+  return {
+    name: 'RSASSA-PKCS1-v1_5',
+    modulusLength,
+    publicExponent: Uint8Array.of(1, 0, 1),
+    hash: 'SHA-256',
+  };
+}
+
+async function generateKeys(algorithm: SignerKeyAlgorithm): Promise<CryptoKeyPair> {
+  const parameters =
+    algorithm === 'ECDSA-P256' ? EC_P256 : rsaParameters(algorithm === 'RSA-2048' ? 2048 : 3072);
+  return (await webcrypto.subtle.generateKey(parameters, true, ['sign', 'verify'])) as CryptoKeyPair;
+}
+
+/** A random positive 16-octet serial number, in the hexadecimal form @peculiar/x509 takes. */
+function randomSerialNumber(): string {
+  const bytes = webcrypto.getRandomValues(new Uint8Array(16));
+  bytes[0] = (bytes[0]! & 0x7f) | 0x01;
+  return Buffer.from(bytes).toString('hex');
+}
+
+async function privateKeyPem(key: CryptoKey): Promise<string> {
+  const pkcs8 = await webcrypto.subtle.exportKey('pkcs8', key);
+  return x509.PemConverter.encode(pkcs8, 'PRIVATE KEY');
+}
+
+async function certifiedKey(certificate: x509.X509Certificate, key: CryptoKey): Promise<CertifiedKey> {
+  return {
+    certificatePem: certificate.toString('pem'),
+    certificate: new Uint8Array(certificate.rawData),
+    privateKeyPem: await privateKeyPem(key),
+  };
+}
+
+function validity(now: Date, days: number): { notBefore: Date; notAfter: Date } {
+  return {
+    notBefore: new Date(now.getTime() - CLOCK_SKEW_MS),
+    notAfter: new Date(now.getTime() + days * DAY_MS),
+  };
+}
+
+/** Imports an issuing CA's PKCS#8 key (always ECDSA P-256 here) for signing certificates. */
+export async function importCaSigningKey(privateKeyPemText: string): Promise<CryptoKey> {
+  const pkcs8 = x509.PemConverter.decodeFirst(privateKeyPemText);
+  return webcrypto.subtle.importKey('pkcs8', pkcs8, EC_P256, false, ['sign']);
+}
+
+async function createRoot(now: Date): Promise<{ certificate: x509.X509Certificate; keys: CryptoKeyPair }> {
+  const keys = await generateKeys('ECDSA-P256');
+  const certificate = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: randomSerialNumber(),
+    name: ROOT_CA_SUBJECT,
+    ...validity(now, ROOT_CA_VALIDITY_DAYS),
+    keys,
+    signingAlgorithm: ECDSA_SHA256,
+    extensions: [
+      new x509.BasicConstraintsExtension(true, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+    ],
+  });
+  return { certificate, keys };
+}
+
+async function createIssuingCa(
+  root: { certificate: x509.X509Certificate; keys: CryptoKeyPair },
+  now: Date,
+): Promise<{ certificate: x509.X509Certificate; keys: CryptoKeyPair }> {
+  const keys = await generateKeys('ECDSA-P256');
+  const certificate = await x509.X509CertificateGenerator.create({
+    serialNumber: randomSerialNumber(),
+    subject: ISSUING_CA_SUBJECT,
+    issuer: root.certificate.subject,
+    ...validity(now, ISSUING_CA_VALIDITY_DAYS),
+    publicKey: keys.publicKey,
+    signingKey: root.keys.privateKey,
+    signingAlgorithm: ECDSA_SHA256,
+    extensions: [
+      new x509.BasicConstraintsExtension(true, 0, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+      await x509.AuthorityKeyIdentifierExtension.create(root.keys.publicKey),
+    ],
+  });
+  return { certificate, keys };
+}
+
+/** Issues a fresh signer key and certificate from the issuing CA (PEM certificate + PKCS#8 key). */
+export async function issueSignerCertificate(
+  issuingCa: { certificatePem: string; privateKeyPem: string },
+  options: SignerCertificateOptions = {},
+): Promise<CertifiedKey> {
+  const validityDays = options.validityDays ?? SIGNER_VALIDITY_DAYS_DEFAULT;
+  if (!Number.isInteger(validityDays) || validityDays < 1 || validityDays > SIGNER_VALIDITY_DAYS_MAX) {
+    throw new Error(`dev PKI invariant: validityDays ${validityDays} must be 1…${SIGNER_VALIDITY_DAYS_MAX}`);
+  }
+  const nodeName = options.nodeName ?? 'node-1';
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(nodeName))
+    throw new Error(`dev PKI invariant: bad node name ${nodeName}`);
+  const caCertificate = new x509.X509Certificate(issuingCa.certificatePem);
+  const keys = await generateKeys(options.keyAlgorithm ?? 'ECDSA-P256');
+  const certificate = await x509.X509CertificateGenerator.create({
+    serialNumber: randomSerialNumber(),
+    subject: `CN=bubuh Development Signer ${nodeName} (NOT FOR PRODUCTION), O=bubuh, C=ID`,
+    issuer: caCertificate.subject,
+    ...validity(options.now ?? new Date(), validityDays),
+    publicKey: keys.publicKey,
+    signingKey: await importCaSigningKey(issuingCa.privateKeyPem),
+    signingAlgorithm: ECDSA_SHA256,
+    extensions: [
+      new x509.KeyUsagesExtension(
+        x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.nonRepudiation,
+        true,
+      ),
+      new x509.ExtendedKeyUsageExtension([...SIGNER_EXTENDED_KEY_USAGES], false),
+      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+      await x509.AuthorityKeyIdentifierExtension.create(caCertificate.publicKey),
+    ],
+  });
+  return certifiedKey(certificate, keys.privateKey);
+}
+
+export function signatureAlgorithmFor(keyAlgorithm: SignerKeyAlgorithm): SignatureAlgorithm {
+  return keyAlgorithm === 'ECDSA-P256' ? 'ECDSA-P256-SHA256' : 'RSA-PKCS1-SHA256';
+}
+
+/** Generates a whole development hierarchy: root CA, issuing CA and one signer. */
+export async function generateDevPki(options: SignerCertificateOptions = {}): Promise<DevPki> {
+  const now = options.now ?? new Date();
+  const root = await createRoot(now);
+  const issuingCa = await createIssuingCa(root, now);
+  const issuingCaFiles = await certifiedKey(issuingCa.certificate, issuingCa.keys.privateKey);
+  return {
+    root: await certifiedKey(root.certificate, root.keys.privateKey),
+    issuingCa: issuingCaFiles,
+    signer: await issueSignerCertificate(issuingCaFiles, { ...options, now }),
+    signerAlgorithm: signatureAlgorithmFor(options.keyAlgorithm ?? 'ECDSA-P256'),
+  };
+}

@@ -1,0 +1,174 @@
+/**
+ * The development PKI on disk, in `<dataDirectory>/pki/`: `root.pem`, `ca.pem`, `signer.pem` and the
+ * PKCS#8 keys `root.key`, `ca.key`, `signer.key` (mode 0600). It is generated once per data directory
+ * and reused; the short-lived signer certificate is renewed from the issuing CA when it nears expiry.
+ */
+import { chmod, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as x509 from '@peculiar/x509';
+import { BubuhError } from '../errors.js';
+import {
+  type CertifiedKey,
+  type DevPki,
+  generateDevPki,
+  issueSignerCertificate,
+  type SignerCertificateOptions,
+  type SignerKeyAlgorithm,
+  signatureAlgorithmFor,
+} from './dev-pki.js';
+
+export const PKI_DIRECTORY_NAME = 'pki';
+const KEY_FILE_MODE = 0o600;
+const CERTIFICATE_FILE_MODE = 0o644;
+/** PEM files above this size are refused: a certificate or key is a few kilobytes. */
+export const PKI_FILE_BYTES_MAX = 64 * 1024;
+/** A signer certificate this close to its end is replaced on start, so no stamp is made with a dying one. */
+export const SIGNER_RENEWAL_MARGIN_MS = 24 * 60 * 60 * 1000;
+
+const FILES = {
+  root: { certificate: 'root.pem', key: 'root.key' },
+  issuingCa: { certificate: 'ca.pem', key: 'ca.key' },
+  signer: { certificate: 'signer.pem', key: 'signer.key' },
+} as const;
+
+export function pkiDirectory(dataDirectory: string): string {
+  return join(dataDirectory, PKI_DIRECTORY_NAME);
+}
+
+async function readBoundedText(path: string): Promise<string> {
+  const info = await stat(path);
+  if (info.size > PKI_FILE_BYTES_MAX) {
+    throw new BubuhError('KEY_FILE_INVALID', { path, problem: `larger than ${PKI_FILE_BYTES_MAX} bytes` });
+  }
+  return readFile(path, 'utf8');
+}
+
+/**
+ * Reads a private key file, refusing one that group or others can access: a signing key readable by
+ * other accounts is as good as published. (Windows has no such mode bits, so the check is POSIX only.)
+ */
+export async function readPrivateKeyFile(path: string): Promise<string> {
+  const info = await stat(path);
+  if (process.platform !== 'win32' && (info.mode & 0o077) !== 0) {
+    throw new BubuhError('KEY_FILE_PERMISSIONS', {
+      path,
+      mode: (info.mode & 0o777).toString(8).padStart(4, '0'),
+    });
+  }
+  return readBoundedText(path);
+}
+
+/** Writes through a temporary file and a rename, so a crash never leaves half a key behind. */
+async function writeFileAtomically(path: string, text: string, mode: number): Promise<void> {
+  const temporary = `${path}.${process.pid}.tmp`;
+  await writeFile(temporary, text, { mode, flag: 'w' });
+  await chmod(temporary, mode);
+  await rename(temporary, path);
+}
+
+async function saveCertifiedKey(
+  directory: string,
+  names: { certificate: string; key: string },
+  value: CertifiedKey,
+) {
+  await writeFileAtomically(join(directory, names.key), value.privateKeyPem, KEY_FILE_MODE);
+  await writeFileAtomically(join(directory, names.certificate), value.certificatePem, CERTIFICATE_FILE_MODE);
+}
+
+async function loadCertifiedKey(
+  directory: string,
+  names: { certificate: string; key: string },
+): Promise<CertifiedKey> {
+  const certificatePath = join(directory, names.certificate);
+  const certificatePem = await readBoundedText(certificatePath);
+  let certificate: Uint8Array;
+  try {
+    certificate = new Uint8Array(x509.PemConverter.decodeFirst(certificatePem));
+    new x509.X509Certificate(certificate);
+  } catch (error) {
+    throw new BubuhError(
+      'KEY_FILE_INVALID',
+      { path: certificatePath, problem: 'not a PEM certificate' },
+      { cause: error },
+    );
+  }
+  return { certificatePem, certificate, privateKeyPem: await readPrivateKeyFile(join(directory, names.key)) };
+}
+
+/** Saves a hierarchy into `<dataDirectory>/pki/` (directory 0700, keys 0600). */
+export async function saveDevPki(dataDirectory: string, pki: DevPki): Promise<void> {
+  const directory = pkiDirectory(dataDirectory);
+  await mkdir(directory, { recursive: true, mode: 0o700 });
+  await saveCertifiedKey(directory, FILES.root, pki.root);
+  await saveCertifiedKey(directory, FILES.issuingCa, pki.issuingCa);
+  await saveCertifiedKey(directory, FILES.signer, pki.signer);
+}
+
+/** The key algorithm of a signer certificate, as the generator names it. */
+export function signerKeyAlgorithmOf(certificate: Uint8Array): SignerKeyAlgorithm {
+  const algorithm = new x509.X509Certificate(certificate).publicKey.algorithm as {
+    name: string;
+    modulusLength?: number;
+  };
+  if (algorithm.name === 'ECDSA') return 'ECDSA-P256';
+  return algorithm.modulusLength === 3072 ? 'RSA-3072' : 'RSA-2048';
+}
+
+/** Loads a saved hierarchy; null when the directory holds none yet (no `root.pem`). */
+export async function loadDevPki(dataDirectory: string): Promise<DevPki | null> {
+  const directory = pkiDirectory(dataDirectory);
+  const rootExists = await stat(join(directory, FILES.root.certificate)).then(
+    () => true,
+    (error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return false;
+      throw error;
+    },
+  );
+  if (!rootExists) return null;
+  const signer = await loadCertifiedKey(directory, FILES.signer);
+  return {
+    root: await loadCertifiedKey(directory, FILES.root),
+    issuingCa: await loadCertifiedKey(directory, FILES.issuingCa),
+    signer,
+    signerAlgorithm: signatureAlgorithmFor(signerKeyAlgorithmOf(signer.certificate)),
+  };
+}
+
+export interface LoadedDevPki {
+  readonly pki: DevPki;
+  /** True when the whole hierarchy was generated by this call. */
+  readonly created: boolean;
+  /** True when an existing hierarchy got a new signer certificate (near expiry or other key algorithm). */
+  readonly signerRenewed: boolean;
+}
+
+function signerNeedsRenewal(pki: DevPki, keyAlgorithm: SignerKeyAlgorithm, now: Date): boolean {
+  if (keyAlgorithm !== signerKeyAlgorithmOf(pki.signer.certificate)) return true;
+  const notAfter = new x509.X509Certificate(pki.signer.certificate).notAfter;
+  return notAfter.getTime() - now.getTime() < SIGNER_RENEWAL_MARGIN_MS;
+}
+
+/**
+ * The development hierarchy of a data directory: generated and saved on first use, loaded afterwards.
+ * Two processes starting on one fresh data directory at the same moment could both generate; the
+ * development server starts one node per data directory, so this is not guarded against.
+ */
+export async function loadOrCreateDevPki(
+  dataDirectory: string,
+  options: SignerCertificateOptions = {},
+): Promise<LoadedDevPki> {
+  const now = options.now ?? new Date();
+  const existing = await loadDevPki(dataDirectory);
+  if (existing === null) {
+    const pki = await generateDevPki({ ...options, now });
+    await saveDevPki(dataDirectory, pki);
+    return { pki, created: true, signerRenewed: false };
+  }
+  const keyAlgorithm = options.keyAlgorithm ?? signerKeyAlgorithmOf(existing.signer.certificate);
+  if (!signerNeedsRenewal(existing, keyAlgorithm, now))
+    return { pki: existing, created: false, signerRenewed: false };
+  const signer = await issueSignerCertificate(existing.issuingCa, { ...options, keyAlgorithm, now });
+  await saveCertifiedKey(pkiDirectory(dataDirectory), FILES.signer, signer);
+  const pki: DevPki = { ...existing, signer, signerAlgorithm: signatureAlgorithmFor(keyAlgorithm) };
+  return { pki, created: false, signerRenewed: true };
+}
