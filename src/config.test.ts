@@ -29,7 +29,8 @@ test('defaults: embedded SQLite in ./data on port 8080, development mode', () =>
 test('a wrong value names the variable and what is allowed', () => {
   assert.deepEqual(refusal({ PORT: 'abc' }), {
     code: 'CONFIG_INVALID',
-    message: 'Invalid configuration: PORT — "abc" is not a whole number (allowed: 0..65535). Fix the value and start again.',
+    message:
+      'Invalid configuration: PORT — "abc" is not a whole number (allowed: 0..65535). Fix the value and start again.',
   });
   assert.deepEqual(refusal({ PORT: '70000' }), {
     code: 'CONFIG_INVALID',
@@ -65,5 +66,8 @@ test('a configuration file is read; the environment wins over it; unknown keys a
 
 test('bubuh config redacts the database password', () => {
   const config = loadConfig({ DATABASE_URL: 'postgres://bubuh:s3cret@db.example:5432/bubuh' });
-  assert.equal(describeConfig(config)['DATABASE_URL']?.value, 'postgres://bubuh:REDACTED@db.example:5432/bubuh');
+  assert.equal(
+    describeConfig(config)['DATABASE_URL']?.value,
+    'postgres://bubuh:REDACTED@db.example:5432/bubuh',
+  );
 });

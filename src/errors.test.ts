@@ -17,7 +17,11 @@ test('every error has a stable code, an HTTP status and matching messages in bot
     assert.ok(definition.status >= 400 && definition.status <= 599, `${code} status ${definition.status}`);
     assert.ok(definition.en.length > 10 && definition.id.length > 10, `${code} needs real messages`);
     assert.notEqual(definition.en, definition.id, `${code}: the Indonesian message is not translated`);
-    assert.deepEqual(placeholders(definition.id), placeholders(definition.en), `${code}: placeholders differ`);
+    assert.deepEqual(
+      placeholders(definition.id),
+      placeholders(definition.en),
+      `${code}: placeholders differ`,
+    );
   }
 });
 

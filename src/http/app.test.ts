@@ -8,10 +8,13 @@ import { buildApp } from './app.js';
 
 test('health, readiness, request ids and the 404 refusal', async (t) => {
   await eachBackend(t, async (backend) => {
-    const config = loadConfig({}, {
-      BUBUH_DATA_DIR: backend.openOptions.dataDir,
-      DATABASE_URL: backend.openOptions.databaseUrl,
-    });
+    const config = loadConfig(
+      {},
+      {
+        BUBUH_DATA_DIR: backend.openOptions.dataDir,
+        DATABASE_URL: backend.openOptions.databaseUrl,
+      },
+    );
     const node = await createNode(config, createLogger('silent'), {
       ...(backend.openOptions.postgresSchema ? { postgresSchema: backend.openOptions.postgresSchema } : {}),
     });
@@ -20,7 +23,11 @@ test('health, readiness, request ids and the 404 refusal', async (t) => {
       const health = await app.inject({ method: 'GET', url: '/healthz' });
       assert.equal(health.statusCode, 200);
       assert.deepEqual(health.json(), { status: 'ok' });
-      const ready = await app.inject({ method: 'GET', url: '/readyz', headers: { 'x-request-id': 'abc-123' } });
+      const ready = await app.inject({
+        method: 'GET',
+        url: '/readyz',
+        headers: { 'x-request-id': 'abc-123' },
+      });
       assert.equal(ready.statusCode, 200);
       assert.deepEqual(ready.json(), { status: 'ready', storage: backend.name, ledger_queue_depth: 0 });
       assert.equal(ready.headers['x-request-id'], 'abc-123');

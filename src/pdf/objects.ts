@@ -104,7 +104,8 @@ export class PdfStream {
 
 export type PdfArray = PdfObject[];
 
-export type PdfObject = null | boolean | number | PdfName | PdfString | PdfRef | PdfArray | PdfDict | PdfStream;
+export type PdfObject =
+  null | boolean | number | PdfName | PdfString | PdfRef | PdfArray | PdfDict | PdfStream;
 
 export function isDict(value: PdfObject | undefined): value is PdfDict {
   return value instanceof PdfDict;

@@ -1,0 +1,291 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import { deflateSync } from 'fflate';
+import QRCode from 'qrcode';
+import { isBubuhError } from '../errors.js';
+import type { SealDrawing } from './seal.js';
+import { drawSeal, drawSealWithModules, formatNumber, sealUrlCharactersMax, textWidth } from './seal.js';
+import { checkCharacters, serialAlphabet } from './serial.js';
+
+const serial = 'ZJ3P4LC08I0GDRGE0000A0';
+const url = `https://bubuh.example/s/${serial}`;
+const decoder = new TextDecoder();
+
+function streamText(drawing: SealDrawing): string {
+  return decoder.decode(drawing.content);
+}
+
+/** A one-page PDF with the seal at (marginPt, marginPt) over grey stripes, as over a busy document. */
+function onePagePdf(drawing: SealDrawing, sizePt: number, marginPt: number): Uint8Array {
+  const side = sizePt + 2 * marginPt;
+  const stripes: string[] = [];
+  for (let y = 0; y < side; y += 4) stripes.push(`0 ${y} ${side} 1 re`);
+  const content = `q .75 g ${stripes.join(' ')} f Q\nq 1 0 0 1 ${marginPt} ${marginPt} cm\n${streamText(drawing)}Q\n`;
+  const fonts = drawing.resourceFontNames;
+  const objects = [
+    '<< /Type /Catalog /Pages 2 0 R >>',
+    '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+    `<< /Type /Page /Parent 2 0 R /MediaBox [0 0 ${side} ${side}] /Contents 4 0 R ` +
+      `/Resources << /Font << /${fonts.regular} 5 0 R /${fonts.bold} 6 0 R >> >> >>`,
+    `<< /Length ${content.length} >>\nstream\n${content}\nendstream`,
+    `<< /Type /Font /Subtype /Type1 /BaseFont /${drawing.fonts.regular} /Encoding /WinAnsiEncoding >>`,
+    `<< /Type /Font /Subtype /Type1 /BaseFont /${drawing.fonts.bold} /Encoding /WinAnsiEncoding >>`,
+  ];
+  let pdf = '%PDF-1.7\n';
+  const offsets: number[] = [];
+  objects.forEach((object, index) => {
+    offsets.push(pdf.length);
+    pdf += `${index + 1} 0 obj\n${object}\nendobj\n`;
+  });
+  const xref = pdf.length;
+  pdf += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n`;
+  for (const offset of offsets) pdf += `${String(offset).padStart(10, '0')} 00000 n \n`;
+  pdf += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
+  return new TextEncoder().encode(pdf);
+}
+
+/** The modules painted by the stream's QR rectangles, each counted once per rectangle covering it. */
+function paintedModules(text: string, moduleCount: number): Uint8Array {
+  const section = text.slice(text.lastIndexOf('0 g q '));
+  const painted = new Uint8Array(moduleCount * moduleCount);
+  for (const match of section.matchAll(/^(\d+) (\d+) (\d+) (\d+) re$/gm)) {
+    const [x, y, width, height] = match.slice(1, 5).map(Number) as [number, number, number, number];
+    for (let row = y; row < y + height; row += 1) {
+      for (let column = x; column < x + width; column += 1) painted[row * moduleCount + column]! += 1;
+    }
+  }
+  return painted;
+}
+
+function refusalCode(run: () => unknown): string {
+  try {
+    run();
+  } catch (error) {
+    if (isBubuhError(error)) return `${error.code} ${JSON.stringify(error.details)}`;
+    throw error;
+  }
+  return 'no error';
+}
+
+test('formatNumber writes the fewest characters', () => {
+  assert.equal(formatNumber(0.7), '.7');
+  assert.equal(formatNumber(1), '1');
+  assert.equal(formatNumber(100), '100');
+  assert.equal(formatNumber(1.23456), '1.235');
+  assert.equal(formatNumber(-0.5), '-.5');
+  assert.equal(formatNumber(0), '0');
+  assert.equal(formatNumber(0.0004), '0');
+  assert.equal(formatNumber(-0.0004), '0');
+  assert.equal(formatNumber(96.866), '96.866');
+  assert.throws(() => formatNumber(Number.NaN), /seal invariant/);
+});
+
+test('textWidth uses the AFM advance widths of Helvetica and Helvetica-Bold', () => {
+  // Bold: M833 E667 T611 E667 R722 A722 I278 + space 278 + E667 L611 E667 K722 T611 R722 O778 N722 I278 K722.
+  assert.equal(textWidth('METERAI ELEKTRONIK', true, 1000), 11278);
+  assert.equal(textWidth('10000', true, 1000), 2780);
+  // Regular differs from bold on A, B, J, K, L: 667 + 667 + 500 + 667 + 556 = 3057.
+  assert.equal(textWidth('ABJKL', false, 1000), 3057);
+  assert.equal(textWidth('ABJKL', true, 1000), 3333);
+  assert.equal(textWidth('W 1', false, 10), 17.78);
+  assert.throws(() => textWidth('a', false, 1), /no width/);
+});
+
+test('the seal size must be 40 to 150 pt', () => {
+  const range = '"minimum":40,"maximum":150';
+  assert.equal(
+    refusalCode(() => drawSeal({ serial, url, sizePt: 39.99 })),
+    `SEAL_SIZE_INVALID {"sizePt":"39.99",${range}}`,
+  );
+  assert.equal(
+    refusalCode(() => drawSeal({ serial, url, sizePt: 150.01 })),
+    `SEAL_SIZE_INVALID {"sizePt":"150.01",${range}}`,
+  );
+  assert.equal(
+    refusalCode(() => drawSeal({ serial, url, sizePt: Number.NaN })),
+    `SEAL_SIZE_INVALID {"sizePt":"NaN",${range}}`,
+  );
+  assert.equal(
+    refusalCode(() => drawSeal({ serial, url, sizePt: 40 })),
+    'no error',
+  );
+  assert.equal(
+    refusalCode(() => drawSeal({ serial, url, sizePt: 150 })),
+    'no error',
+  );
+});
+
+test('the serial must be a canonical valid serial and the address short printable ASCII', () => {
+  assert.equal(
+    refusalCode(() => drawSeal({ serial: serial.toLowerCase(), url, sizePt: 70 })),
+    'SEAL_SERIAL_INVALID {"serial":"zj3p4lc08i0gdrge0000a0"}',
+  );
+  assert.equal(
+    refusalCode(() => drawSeal({ serial: 'ZJ3P4LC08I0GDRGE0000A1', url, sizePt: 70 })),
+    'SEAL_SERIAL_INVALID {"serial":"ZJ3P4LC08I0GDRGE0000A1"}',
+  );
+  const longest = `https://bubuh.example/s/${'x'.repeat(sealUrlCharactersMax - 24)}`;
+  assert.equal(longest.length, 80);
+  assert.equal(
+    refusalCode(() => drawSeal({ serial, url: longest, sizePt: 70 })),
+    'no error',
+  );
+  assert.equal(
+    refusalCode(() => drawSeal({ serial, url: `${longest}x`, sizePt: 70 })),
+    'SEAL_URL_INVALID {"limit":80,"length":81}',
+  );
+  assert.equal(
+    refusalCode(() => drawSeal({ serial, url: '', sizePt: 70 })),
+    'SEAL_URL_INVALID {"limit":80,"length":0}',
+  );
+  assert.equal(
+    refusalCode(() => drawSeal({ serial, url: 'https://a.example/ s', sizePt: 70 })),
+    'SEAL_URL_INVALID {"limit":80,"length":20}',
+  );
+});
+
+test('the 70 pt seal is deterministic, small, and has the expected bytes', () => {
+  const first = drawSeal({ serial, url, sizePt: 70 });
+  const second = drawSeal({ serial, url, sizePt: 70 });
+  assert.deepEqual(first.content, second.content);
+  assert.deepEqual(first.fonts, { regular: 'Helvetica', bold: 'Helvetica-Bold' });
+  assert.deepEqual(first.resourceFontNames, { regular: 'SealRegular', bold: 'SealBold' });
+  assert.equal(first.content.length, 3302);
+  assert.ok(deflateSync(first.content, { level: 9 }).length < 1200);
+  const sha256 = createHash('sha256').update(first.content).digest('hex');
+  assert.equal(sha256, '9b3f3f4ada9ab4d2b29dca540aa4a8c0a5f8bdc3786386307d052c8d739de1bf');
+});
+
+test('the stream scales one design, prints the four texts and only ASCII', () => {
+  const text = streamText(drawSeal({ serial, url, sizePt: 40 }));
+  assert.ok(text.startsWith('q .4 0 0 .4 0 0 cm\n'));
+  assert.ok(text.endsWith('f Q\nQ\n'));
+  assert.equal(text.match(/\bq\b/g)?.length, text.match(/\bQ\b/g)?.length);
+  for (const shown of [
+    'METERAI ELEKTRONIK',
+    '10000',
+    'SEPULUH',
+    'RIBU',
+    'RUPIAH',
+    'ZJ3P 4LC0 8I0G DRGE 0000 A0',
+  ]) {
+    assert.ok(text.includes(`(${shown}) Tj`), shown);
+  }
+  assert.match(text, /^[\x20-\x7e\n]*$/);
+  const at150 = streamText(drawSeal({ serial, url, sizePt: 150 }));
+  assert.equal(at150.replace('q 1.5 0 0 1.5 0 0 cm', 'q .4 0 0 .4 0 0 cm'), text);
+});
+
+test('a wide serial is shrunk to fit the seal', () => {
+  const body = 'WWWWWWWWWWWWWWWWWWWW';
+  const wide = body + checkCharacters(body);
+  const text = streamText(drawSeal({ serial: wide, url, sizePt: 70 }));
+  const match = text.match(/BT \/SealRegular ([\d.]+) Tf ([\d.]+) [\d.]+ Td \(W/);
+  assert.ok(match);
+  const size = Number(match[1]);
+  assert.ok(size < 5.5, `size ${size}`);
+  assert.ok(Math.abs(Number(match[2]) - 6) < 0.01, `left ${match[2]}`);
+});
+
+test('the QR rectangles cover exactly the dark modules, each once', () => {
+  const symbol = QRCode.create(url, { errorCorrectionLevel: 'M' });
+  const size = symbol.modules.size;
+  const painted = paintedModules(streamText(drawSeal({ serial, url, sizePt: 70 })), size);
+  assert.deepEqual(
+    painted,
+    Uint8Array.from(symbol.modules.data, (bit) => (bit ? 1 : 0)),
+  );
+});
+
+test('property: for any serial and address the rectangles reproduce the QR matrix', () => {
+  const serials = fc
+    .array(fc.constantFrom(...serialAlphabet), { minLength: 20, maxLength: 20 })
+    .map((characters) => {
+      const body = characters.join('');
+      return body + checkCharacters(body);
+    });
+  const paths = fc.stringMatching(/^[\x21-\x7e]{1,62}$/);
+  fc.assert(
+    fc.property(serials, paths, (serialValue, path) => {
+      const address = `https://b.example/${path}`;
+      const symbol = QRCode.create(address, { errorCorrectionLevel: 'M' });
+      const text = streamText(drawSeal({ serial: serialValue, url: address, sizePt: 70 }));
+      const painted = paintedModules(text, symbol.modules.size);
+      assert.deepEqual(
+        painted,
+        Uint8Array.from(symbol.modules.data, (bit) => (bit ? 1 : 0)),
+      );
+    }),
+    { numRuns: 100 },
+  );
+});
+
+test('drawSealWithModules draws the same bytes around a given matrix and checks its shape', () => {
+  const input = { serial, url, sizePt: 70 };
+  const symbol = QRCode.create(url, { errorCorrectionLevel: 'M' });
+  assert.deepEqual(drawSealWithModules(input, symbol.modules).content, drawSeal(input).content);
+  assert.throws(() => drawSealWithModules(input, { size: 22, data: new Uint8Array(484) }), /not a QR matrix/);
+  assert.throws(() => drawSealWithModules(input, { size: 21, data: new Uint8Array(440) }), /not a QR matrix/);
+  assert.throws(
+    () => drawSealWithModules(input, { size: 181, data: new Uint8Array(181 * 181) }),
+    /not a QR matrix/,
+  );
+});
+
+test('the worst matrix, a 177 × 177 checkerboard, fits the stream bound and is reproduced', () => {
+  const size = 177;
+  const data = Uint8Array.from({ length: size * size }, (_, index) =>
+    ((index % size) + Math.floor(index / size)) % 2 ? 0 : 1,
+  );
+  const text = streamText(drawSealWithModules({ serial, url, sizePt: 70 }, { size, data }));
+  // Even rows have 89 one-module runs, odd rows 88, and no run continues into the next row.
+  assert.equal(text.match(/ re\n/g)?.length, 89 * 89 + 88 * 88);
+  assert.deepEqual(paintedModules(text, size), data);
+});
+
+function missingTool(name: string): boolean {
+  try {
+    execFileSync(name, ['-v'], { stdio: 'ignore' });
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ENOENT';
+  }
+}
+
+test('the rendered seal scans back to the exact address at 40, 70 and 150 pt', (t) => {
+  for (const tool of ['pdftoppm', 'zbarimg']) {
+    if (missingTool(tool)) return t.skip(`${tool} is not installed (poppler-utils / zbar-tools)`);
+  }
+  const directory = mkdtempSync(join(tmpdir(), 'bubuh-seal-'));
+  try {
+    const longest = `https://bubuh.example/s/${serial}?${'v'.repeat(sealUrlCharactersMax - 47)}`;
+    const cases: Array<[number, string]> = [
+      [40, url],
+      [70, url],
+      [150, url],
+      [40, longest],
+    ];
+    for (const [sizePt, address] of cases) {
+      const pdfPath = join(directory, `seal-${sizePt}.pdf`);
+      writeFileSync(pdfPath, onePagePdf(drawSeal({ serial, url: address, sizePt }), sizePt, 10));
+      execFileSync('pdftoppm', [
+        '-png',
+        '-r',
+        '300',
+        '-singlefile',
+        pdfPath,
+        join(directory, `seal-${sizePt}`),
+      ]);
+      const decoded = execFileSync('zbarimg', ['--raw', '-q', join(directory, `seal-${sizePt}.png`)]);
+      assert.equal(decoded.toString('utf8'), `${address}\n`, `${sizePt} pt, ${address.length} characters`);
+    }
+  } finally {
+    rmSync(directory, { recursive: true, force: true });
+  }
+});

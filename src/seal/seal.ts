@@ -1,0 +1,339 @@
+/**
+ * The visible e-meterai seal as a PDF content stream: vector only, standard-14 fonts only, so a stamped
+ * document grows by a few kilobytes. The drawing is laid out once in a 100 × 100 design box and scaled to
+ * the requested size with one `cm`, which keeps the stream identical in shape at every size and lets the
+ * fixed part be built once when the module loads.
+ *
+ * Pure: text in, bytes out. The caller compresses the stream and declares the two fonts in the resources
+ * of whatever holds it (usually the signature widget's appearance XObject).
+ */
+import QRCode from 'qrcode';
+import { BubuhError } from '../errors.js';
+import { isValidSerial } from './serial.js';
+
+export const sealSizePtMinimum = 40;
+export const sealSizePtMaximum = 150;
+/** Longer addresses need a QR version whose modules become too small to scan on a 40 pt seal. */
+export const sealUrlCharactersMax = 80;
+
+export interface SealInput {
+  readonly serial: string;
+  readonly url: string;
+  readonly sizePt: number;
+}
+
+export interface SealFonts {
+  readonly regular: 'Helvetica';
+  readonly bold: 'Helvetica-Bold';
+}
+
+export interface SealResourceFontNames {
+  readonly regular: 'SealRegular';
+  readonly bold: 'SealBold';
+}
+
+export interface SealDrawing {
+  /** Uncompressed content stream drawing the seal in [0 0 sizePt sizePt]. */
+  readonly content: Uint8Array;
+  /** BaseFont of each font; declare them with /Encoding /WinAnsiEncoding. */
+  readonly fonts: SealFonts;
+  /** The names the stream uses in `/Font` of its resources. */
+  readonly resourceFontNames: SealResourceFontNames;
+}
+
+const fonts: SealFonts = Object.freeze({ regular: 'Helvetica', bold: 'Helvetica-Bold' });
+const resourceFontNames: SealResourceFontNames = Object.freeze({ regular: 'SealRegular', bold: 'SealBold' });
+
+/**
+ * Advance widths (1/1000 em) from the Adobe AFM files of the two fonts, for the characters the seal
+ * prints: space, digits and capitals. Each string lists the widths of ` 0-9A-Z` in that order.
+ */
+const widthCharacters = ' 0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ';
+const helveticaWidths = [
+  278, 556, 556, 556, 556, 556, 556, 556, 556, 556, 556, 667, 667, 722, 722, 667, 611, 778, 722, 278, 500,
+  667, 556, 833, 722, 778, 667, 778, 722, 667, 611, 722, 667, 944, 667, 667, 611,
+];
+const helveticaBoldWidths = [
+  278, 556, 556, 556, 556, 556, 556, 556, 556, 556, 556, 722, 722, 722, 722, 667, 611, 778, 722, 278, 556,
+  722, 611, 833, 722, 778, 667, 778, 722, 667, 611, 722, 667, 944, 667, 667, 611,
+];
+
+/** Width of `text` in design units at `sizeUnits`; every character must be in the width table. */
+export function textWidth(text: string, bold: boolean, sizeUnits: number): number {
+  const widths = bold ? helveticaBoldWidths : helveticaWidths;
+  let total = 0;
+  for (let index = 0; index < text.length; index += 1) {
+    const width = widths[widthCharacters.indexOf(text.charAt(index))];
+    if (width === undefined)
+      throw new Error(`seal invariant: no width for ${JSON.stringify(text.charAt(index))}`);
+    total += width;
+  }
+  return (total * sizeUnits) / 1000;
+}
+
+/**
+ * A PDF number with the fewest characters: at most 3 decimals, no trailing zeros, no leading zero. Three
+ * decimals of the 1/100 scale place the seal's edge within 0.05 pt of the requested size.
+ */
+export function formatNumber(value: number): string {
+  if (!(Math.abs(value) < 1e9)) throw new Error(`seal invariant: ${value} is not a plain finite number`);
+  const text = String(Math.round(value * 1000) / 1000);
+  if (text.startsWith('0.')) return text.slice(1);
+  if (text.startsWith('-0.')) return `-${text.slice(2)}`;
+  return text;
+}
+
+function numbers(...values: number[]): string {
+  return values.map(formatNumber).join(' ');
+}
+
+/** Where everything sits in the 100 × 100 design box (y grows upwards, as in PDF). */
+const layout = {
+  cornerRadius: 7,
+  /** The coloured frame's width on the left, right and bottom; the top is the title band. */
+  frame: 3.5,
+  bandBottom: 84,
+  panelRadius: 4,
+  brandColour: '.05 .32 .42',
+  textColour: '.13 .13 .13',
+  title: { text: 'METERAI ELEKTRONIK', sizeUnits: 7, baseline: 89.5 },
+  /** The QR code with its quiet zone, flush with the top-left corner of the white panel. */
+  qr: { left: 3.5, top: 84, side: 62, quietModules: 4 },
+  /** A white hairline inside the coloured frame, as on printed revenue stamps. */
+  innerLine: { inset: 1.5, radius: 5.5, widthUnits: 0.4 },
+  value: { text: '10000', sizeUnits: 10, baseline: 65, centre: 81 },
+  valueRule: { left: 69, right: 93, y: 60.5, widthUnits: 0.6 },
+  words: { lines: ['SEPULUH', 'RIBU', 'RUPIAH'], sizeUnits: 5.2, baseline: 51, leading: 7.3, centre: 81 },
+  serialRule: { left: 10, right: 90, y: 18.5, widthUnits: 0.4 },
+  serial: { sizeUnitsMax: 5.5, widthMax: 88, baseline: 10, centre: 50, groupLength: 4 },
+} as const;
+
+/** The four Bézier quarter-circles of a rounded rectangle, as a closed path. */
+function roundedRectangle(left: number, bottom: number, right: number, top: number, radius: number): string {
+  const handle = radius * 0.4477; // 1 − 0.5523, the control-point offset of a quarter circle
+  return [
+    `${numbers(left + radius, bottom)} m`,
+    `${numbers(right - radius, bottom)} l`,
+    `${numbers(right - handle, bottom, right, bottom + handle, right, bottom + radius)} c`,
+    `${numbers(right, top - radius)} l`,
+    `${numbers(right, top - handle, right - handle, top, right - radius, top)} c`,
+    `${numbers(left + radius, top)} l`,
+    `${numbers(left + handle, top, left, top - handle, left, top - radius)} c`,
+    `${numbers(left, bottom + radius)} l`,
+    `${numbers(left, bottom + handle, left + handle, bottom, left + radius, bottom)} c h`,
+  ].join('\n');
+}
+
+function centredText(
+  text: string,
+  bold: boolean,
+  sizeUnits: number,
+  centre: number,
+  baseline: number,
+): string {
+  const font = bold ? resourceFontNames.bold : resourceFontNames.regular;
+  const left = centre - textWidth(text, bold, sizeUnits) / 2;
+  return `BT /${font} ${formatNumber(sizeUnits)} Tf ${numbers(left, baseline)} Td (${text}) Tj ET`;
+}
+
+/** Everything that does not depend on the serial or the address, built once. */
+function fixedDrawing(): string {
+  const { frame, bandBottom, innerLine, title, value, valueRule, serialRule, words } = layout;
+  const inner = 100 - innerLine.inset;
+  const lines = [
+    `${layout.brandColour} rg ${layout.brandColour} RG`,
+    roundedRectangle(0, 0, 100, 100, layout.cornerRadius),
+    'f 1 g 1 G',
+    roundedRectangle(frame, frame, 100 - frame, bandBottom, layout.panelRadius),
+    `f ${formatNumber(innerLine.widthUnits)} w`,
+    roundedRectangle(innerLine.inset, innerLine.inset, inner, inner, innerLine.radius),
+    'S',
+    centredText(title.text, true, title.sizeUnits, 50, title.baseline),
+    `${layout.brandColour} rg ${layout.brandColour} RG ${formatNumber(valueRule.widthUnits)} w`,
+    `${numbers(valueRule.left, valueRule.y)} m ${numbers(valueRule.right, valueRule.y)} l S`,
+    `${formatNumber(serialRule.widthUnits)} w`,
+    `${numbers(serialRule.left, serialRule.y)} m ${numbers(serialRule.right, serialRule.y)} l S`,
+    centredText(value.text, true, value.sizeUnits, value.centre, value.baseline),
+    `${layout.textColour} rg`,
+  ];
+  words.lines.forEach((line, index) => {
+    lines.push(
+      centredText(line, true, words.sizeUnits, words.centre, words.baseline - index * words.leading),
+    );
+  });
+  return lines.join('\n');
+}
+
+const encoder = new TextEncoder();
+const fixedPart = encoder.encode(fixedDrawing());
+
+/**
+ * Appends ASCII to a buffer sized up front, so the hot path builds no intermediate strings. Every
+ * write is checked against the capacity; overrunning it is a bug in the size bound.
+ */
+class AsciiWriter {
+  private readonly bytes: Uint8Array;
+  private length = 0;
+
+  constructor(capacityBytes: number) {
+    this.bytes = new Uint8Array(capacityBytes);
+  }
+
+  private reserve(count: number): void {
+    if (this.length + count > this.bytes.length) {
+      throw new Error(`seal invariant: stream exceeds its bound of ${this.bytes.length} bytes`);
+    }
+  }
+
+  text(value: string): void {
+    this.reserve(value.length);
+    for (let index = 0; index < value.length; index += 1) this.bytes[this.length++] = value.charCodeAt(index);
+  }
+
+  raw(value: Uint8Array): void {
+    this.reserve(value.length);
+    this.bytes.set(value, this.length);
+    this.length += value.length;
+  }
+
+  /** A non-negative integer below 1000 followed by a space. */
+  integerAndSpace(value: number): void {
+    this.reserve(4);
+    if (value >= 100) this.bytes[this.length++] = 48 + Math.floor(value / 100);
+    if (value >= 10) this.bytes[this.length++] = 48 + (Math.floor(value / 10) % 10);
+    this.bytes[this.length++] = 48 + (value % 10);
+    this.bytes[this.length++] = 0x20;
+  }
+
+  result(): Uint8Array {
+    return this.bytes.slice(0, this.length);
+  }
+}
+
+/**
+ * The QR code's dark modules as rectangles: each row's dark runs, merged downwards with identical runs of
+ * the rows below (finder patterns and vertical strokes become one rectangle), filled as one path so that no
+ * hairline seams appear between neighbouring modules. A second `cm` makes one module one unit with row 0
+ * at the top, so the rectangles are small integers. Rectangles are written when they close, in column
+ * order within a row.
+ */
+function writeQr(writer: AsciiWriter, moduleCount: number, modules: Uint8Array): void {
+  const { left, top, side, quietModules } = layout.qr;
+  const moduleUnits = side / (moduleCount + 2 * quietModules);
+  const originX = left + quietModules * moduleUnits;
+  const originY = top - quietModules * moduleUnits;
+  writer.text(`0 g q ${numbers(moduleUnits, 0, 0, -moduleUnits, originX, originY)} cm\n`);
+  /** Per start column: the length of the open rectangle (0 when none) and its first row. */
+  const openLength = new Uint8Array(moduleCount);
+  const openRow = new Uint8Array(moduleCount);
+  const runLength = new Uint8Array(moduleCount);
+  for (let row = 0; row <= moduleCount; row += 1) {
+    rowRunLengths(modules, moduleCount, row, runLength);
+    for (let column = 0; column < moduleCount; column += 1) {
+      const length = openLength[column]!;
+      if (length === 0 || length === runLength[column]) continue;
+      writer.integerAndSpace(column);
+      writer.integerAndSpace(openRow[column]!);
+      writer.integerAndSpace(length);
+      writer.integerAndSpace(row - openRow[column]!);
+      writer.text('re\n');
+      openLength[column] = 0;
+    }
+    for (let column = 0; column < moduleCount; column += 1) {
+      if (runLength[column] === 0 || openLength[column] !== 0) continue;
+      openLength[column] = runLength[column]!;
+      openRow[column] = row;
+    }
+  }
+  writer.text('f Q\n');
+}
+
+/** Fills `runLength[c]` with the length of the dark run starting at column c of `row`, else 0. */
+function rowRunLengths(modules: Uint8Array, moduleCount: number, row: number, runLength: Uint8Array): void {
+  runLength.fill(0);
+  if (row >= moduleCount) return;
+  const rowStart = row * moduleCount;
+  let runStart = -1;
+  for (let column = 0; column <= moduleCount; column += 1) {
+    const dark = column < moduleCount && modules[rowStart + column] !== 0;
+    if (dark && runStart < 0) runStart = column;
+    if (!dark && runStart >= 0) {
+      runLength[runStart] = column - runStart;
+      runStart = -1;
+    }
+  }
+}
+
+/** The serial in groups of four for a person to read back, shrunk if a wide serial would not fit. */
+function serialDrawing(serial: string): string {
+  const { sizeUnitsMax, widthMax, baseline, centre, groupLength } = layout.serial;
+  const groups: string[] = [];
+  for (let start = 0; start < serial.length; start += groupLength) {
+    groups.push(serial.slice(start, start + groupLength));
+  }
+  const text = groups.join(' ');
+  const widthAtOne = textWidth(text, false, 1);
+  const sizeUnits = Math.min(sizeUnitsMax, widthMax / widthAtOne);
+  return `${layout.textColour} rg\n${centredText(text, false, sizeUnits, centre, baseline)}`;
+}
+
+function checkInput(input: SealInput): void {
+  const { serial, url, sizePt } = input;
+  if (typeof sizePt !== 'number' || !(sizePt >= sealSizePtMinimum && sizePt <= sealSizePtMaximum)) {
+    throw new BubuhError('SEAL_SIZE_INVALID', {
+      sizePt: String(sizePt),
+      minimum: sealSizePtMinimum,
+      maximum: sealSizePtMaximum,
+    });
+  }
+  if (typeof serial !== 'string' || !/^[0-9A-Z]{22}$/.test(serial) || !isValidSerial(serial)) {
+    throw new BubuhError('SEAL_SERIAL_INVALID', { serial: String(serial).slice(0, 40) });
+  }
+  if (typeof url !== 'string' || url.length > sealUrlCharactersMax || !/^[\x21-\x7e]+$/.test(url)) {
+    throw new BubuhError('SEAL_URL_INVALID', {
+      limit: sealUrlCharactersMax,
+      length: typeof url === 'string' ? url.length : 0,
+    });
+  }
+}
+
+/** The module matrix of a QR symbol: `size` × `size` entries, row by row, non-zero for dark. */
+export interface QrModules {
+  readonly size: number;
+  readonly data: Uint8Array;
+}
+
+/** Draws the seal for one stamp; the same input always gives the same bytes. */
+export function drawSeal(input: SealInput): SealDrawing {
+  // Checked before encoding too, so a bad address is refused with its code rather than by the encoder.
+  checkInput(input);
+  const symbol = QRCode.create(input.url, { errorCorrectionLevel: 'M' });
+  return drawSealWithModules(input, symbol.modules);
+}
+
+/**
+ * Draws the seal around an already encoded QR symbol of `input.url`. `drawSeal` is this plus the
+ * encoding; it exists so the encoding can be measured, cached or replaced on its own.
+ */
+export function drawSealWithModules(input: SealInput, modules: QrModules): SealDrawing {
+  checkInput(input);
+  const { size, data } = modules;
+  if (
+    !Number.isInteger(size) ||
+    size < 21 ||
+    size > 177 ||
+    (size - 17) % 4 !== 0 ||
+    data.length !== size * size
+  ) {
+    throw new Error(`seal invariant: ${size} × ${size} with ${data.length} entries is not a QR matrix`);
+  }
+  const scale = formatNumber(input.sizePt / 100);
+  // Each rectangle is at most "ddd ddd ddd ddd re\n" (19 bytes) and a row holds at most size/2 runs.
+  const writer = new AsciiWriter(fixedPart.length + 512 + 19 * size * Math.ceil(size / 2));
+  writer.text(`q ${scale} 0 0 ${scale} 0 0 cm\n`);
+  writer.raw(fixedPart);
+  writer.text(`\n${serialDrawing(input.serial)}\n`);
+  writeQr(writer, size, data);
+  writer.text('Q\n');
+  return { content: writer.result(), fonts, resourceFontNames };
+}
