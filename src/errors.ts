@@ -8,6 +8,7 @@ import { padesErrorDefinitions } from './pades/error-codes.js';
 import { pdfCryptErrorDefinitions } from './pdf/crypt/error-codes.js';
 import { pdfErrorDefinitions } from './pdf/error-codes.js';
 import { sealErrorDefinitions } from './seal/error-codes.js';
+import { stampingErrorDefinitions } from './stamping/error-codes.js';
 
 export interface ErrorDefinition {
   readonly status: number;
@@ -76,6 +77,7 @@ const definitions = {
   ...pdfCryptErrorDefinitions,
   ...sealErrorDefinitions,
   ...padesErrorDefinitions,
+  ...stampingErrorDefinitions,
 } as const;
 
 export type ErrorCode = keyof typeof definitions;

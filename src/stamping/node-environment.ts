@@ -1,0 +1,27 @@
+/**
+ * The stamping environment on a server: Node's SHA-256, zlib and CSPRNG, which are several times
+ * faster than their portable equivalents, and the node's signer.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { deflateSync } from 'node:zlib';
+import type { Signer } from '../pades/cms.js';
+import { nodeInflateRaw } from '../pdf/inflate-node.js';
+import { encodeSealQr } from '../seal/seal.js';
+import type { StampEnvironment } from './stamp-document.js';
+
+export function nodeSha256(parts: readonly Uint8Array[]): Uint8Array {
+  const hash = createHash('sha256');
+  for (const part of parts) hash.update(part);
+  return new Uint8Array(hash.digest());
+}
+
+export function nodeStampEnvironment(signer: Signer): StampEnvironment {
+  return {
+    signer,
+    sha256: nodeSha256,
+    deflate: (data) => new Uint8Array(deflateSync(data, { level: 6 })),
+    inflate: nodeInflateRaw,
+    encodeQr: encodeSealQr,
+    randomBytes: (count) => new Uint8Array(randomBytes(count)),
+  };
+}

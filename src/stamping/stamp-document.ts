@@ -1,0 +1,272 @@
+/**
+ * Stamps one PDF: the visible e-meterai seal on the chosen page and a PAdES signature
+ * (`/ETSI.CAdES.detached`), appended as ONE incremental update so the uploaded bytes stay a prefix of
+ * the result and earlier signatures stay valid. Pure: bytes in, bytes out; hashing, compression,
+ * randomness and the signing key come from the environment, so the server injects Node's fast
+ * primitives and a test can inject fixed ones.
+ *
+ * The only exception to "the original is a prefix": a file whose cross-reference data is broken (its
+ * offsets do not point at its objects) is first rewritten with a fresh cross-reference table — every
+ * object copied verbatim — because a signature appended onto a broken /Prev chain would be validated
+ * against a revision that validators themselves must repair. The result says so (`normalised`).
+ */
+import { BubuhError } from '../errors.js';
+import { buildCmsSignature, estimateCmsSize, type Signer } from '../pades/cms.js';
+import { canSign } from '../pdf/crypt/permissions.js';
+import { openStandardSecurityHandler } from '../pdf/crypt/standard-handler.js';
+import type { RawInflate } from '../pdf/filters.js';
+import { placeSeal } from '../pdf/geometry.js';
+import { fillSignature, IncrementalUpdate } from '../pdf/incremental.js';
+import type { PdfLimits } from '../pdf/limits.js';
+import { type ObjectSpan, rewriteWithFreshXref } from '../pdf/normalise.js';
+import {
+  isArray,
+  isDict,
+  isRef,
+  type PdfArray,
+  PdfDict,
+  PdfName,
+  type PdfObject,
+  PdfRef,
+  PdfStream,
+  PdfString,
+} from '../pdf/objects.js';
+import { openPdf, type PdfDocument, type PdfPage } from '../pdf/reader.js';
+import { type QrModules, drawSealWithModules } from '../seal/seal.js';
+
+export interface StampRequest {
+  readonly pdf: Uint8Array;
+  /** 1-based page number, or 'last' (the default). */
+  readonly page?: number | 'last';
+  /** Lower-left corner of the seal in points on the page as the person sees it. */
+  readonly x: number;
+  readonly y: number;
+  /** Seal size in points, 40–150 (default 70). */
+  readonly sizePt?: number;
+  /** The user (or owner) password of an encrypted document. */
+  readonly password?: string;
+  /** The e-meterai serial, already minted (22 characters). */
+  readonly serial: string;
+  /** The public page of this serial, encoded in the QR code (`<base-url>/s/<serial>`). */
+  readonly verifyUrl: string;
+  /** Shown after the serial in /Reason, e.g. the document kind. */
+  readonly reason?: string;
+  readonly location?: string;
+  readonly signingTime: Date;
+  readonly limits?: Partial<PdfLimits>;
+}
+
+export interface StampEnvironment {
+  readonly signer: Signer;
+  /** SHA-256 over the concatenation of `parts`. */
+  sha256(parts: readonly Uint8Array[]): Uint8Array | Promise<Uint8Array>;
+  /** zlib (RFC 1950) compression for the seal's content stream. */
+  deflate(data: Uint8Array): Uint8Array;
+  /** Faster raw inflate for reading object and xref streams; the reader's portable one otherwise. */
+  readonly inflate?: RawInflate;
+  /** The QR symbol of a URL at error-correction level M. */
+  encodeQr(url: string): QrModules;
+  randomBytes(count: number): Uint8Array;
+  /** Room reserved in /Contents for unsigned attributes (a future time-stamp token), in bytes. */
+  readonly unsignedAttributeBytes?: number;
+}
+
+export interface StampResult {
+  readonly pdf: Uint8Array;
+  /** SHA-256 of the bytes the signature covers (the registry binds the serial to it). */
+  readonly contentDigest: Uint8Array;
+  readonly byteRange: readonly [number, number, number, number];
+  readonly pageNumber: number;
+  /** Bytes the stamp added to the (possibly normalised) input. */
+  readonly addedBytes: number;
+  /** True when a broken cross-reference table was rebuilt before stamping. */
+  readonly normalised: boolean;
+  readonly warnings: readonly string[];
+}
+
+export const sealSizePtDefault = 70;
+/** Annotation flags: Print (bit 3) and Locked (bit 8), so the seal prints and cannot be moved. */
+const widgetFlags = 4 | 128;
+/** /SigFlags: SignaturesExist (1) | AppendOnly (2). */
+const signatureFlags = 3;
+
+function openForStamping(
+  bytes: Uint8Array,
+  request: StampRequest,
+  environment: StampEnvironment,
+): PdfDocument {
+  return openPdf(bytes, {
+    ...(request.limits ? { limits: request.limits } : {}),
+    ...(request.password !== undefined ? { password: request.password } : {}),
+    ...(environment.inflate ? { inflate: environment.inflate } : {}),
+    openSecurityHandler: (encrypt, firstId, password) =>
+      openStandardSecurityHandler(encrypt, firstId, password),
+  });
+}
+
+/** A damaged cross-reference table is rebuilt from the objects the reader found by scanning. */
+function normalise(document: PdfDocument): Uint8Array {
+  const spans: ObjectSpan[] = [];
+  for (let objectNumber = 1; objectNumber < document.size; objectNumber += 1) {
+    const span = document.objectSpan(objectNumber);
+    if (!span) continue;
+    const header = /^(\d+)\s+(\d+)\s+obj/.exec(latin1(document.bytes.subarray(span.start, span.start + 32)));
+    if (!header || Number(header[1]) !== objectNumber) continue;
+    spans.push({ objectNumber, generation: Number(header[2]), start: span.start, end: span.end });
+  }
+  return rewriteWithFreshXref(document.bytes, spans, document.trailer);
+}
+
+function latin1(bytes: Uint8Array): string {
+  let text = '';
+  for (const byte of bytes) text += String.fromCharCode(byte);
+  return text;
+}
+
+/** PDF date string (ISO 32000-2 §7.9.4) in UTC. */
+export function pdfDate(date: Date): string {
+  const pad = (value: number) => String(value).padStart(2, '0');
+  return (
+    `D:${date.getUTCFullYear()}${pad(date.getUTCMonth() + 1)}${pad(date.getUTCDate())}` +
+    `${pad(date.getUTCHours())}${pad(date.getUTCMinutes())}${pad(date.getUTCSeconds())}Z`
+  );
+}
+
+function sealAppearance(request: StampRequest, environment: StampEnvironment, matrix: readonly number[]) {
+  const sizePt = request.sizePt ?? sealSizePtDefault;
+  const modules = environment.encodeQr(request.verifyUrl);
+  const drawing = drawSealWithModules({ serial: request.serial, url: request.verifyUrl, sizePt }, modules);
+  const font = (baseFont: string) =>
+    new PdfDict()
+      .set('Type', PdfName.of('Font'))
+      .set('Subtype', PdfName.of('Type1'))
+      .set('BaseFont', PdfName.of(baseFont))
+      .set('Encoding', PdfName.of('WinAnsiEncoding'));
+  const fonts = new PdfDict()
+    .set(drawing.resourceFontNames.regular, font(drawing.fonts.regular))
+    .set(drawing.resourceFontNames.bold, font(drawing.fonts.bold));
+  const dict = new PdfDict()
+    .set('Type', PdfName.of('XObject'))
+    .set('Subtype', PdfName.of('Form'))
+    .set('BBox', [0, 0, sizePt, sizePt])
+    .set('Matrix', [...matrix])
+    .set(
+      'Resources',
+      new PdfDict().set('Font', fonts).set('ProcSet', [PdfName.of('PDF'), PdfName.of('Text')]),
+    )
+    .set('Filter', PdfName.of('FlateDecode'));
+  return new PdfStream(dict, environment.deflate(drawing.content));
+}
+
+/** Adds the widget to the page's /Annots, replacing whichever object holds that array. */
+function attachToPage(update: IncrementalUpdate, document: PdfDocument, page: PdfPage, widget: PdfRef): void {
+  const annots = page.annots;
+  if (isRef(annots)) {
+    const array = document.resolve(annots);
+    if (isArray(array)) {
+      update.set(annots, [...array, widget]);
+      return;
+    }
+  }
+  const existing: PdfArray = isArray(annots) ? [...annots] : [];
+  update.set(page.ref, page.dict.clone().set('Annots', [...existing, widget]));
+}
+
+/** Adds the field to the AcroForm (creating it when absent) and sets SignaturesExist | AppendOnly. */
+function attachToForm(update: IncrementalUpdate, document: PdfDocument, field: PdfRef): void {
+  const rootRef = document.trailer.get('Root');
+  if (!isRef(rootRef)) throw new BubuhError('PDF_DAMAGED', {});
+  const current = document.catalog.get('AcroForm');
+  const form = document.resolve(current);
+  const formDict = isDict(form) ? form.clone() : new PdfDict();
+  const fields = document.resolve(formDict.get('Fields'));
+  const fieldList: PdfObject[] = isArray(fields) ? [...fields, field] : [field];
+  const fieldsRef = formDict.get('Fields');
+  if (isRef(fieldsRef) && isArray(fields)) update.set(fieldsRef, fieldList);
+  else formDict.set('Fields', fieldList);
+  const flags = formDict.get('SigFlags');
+  formDict.set('SigFlags', (typeof flags === 'number' ? flags : 0) | signatureFlags);
+  if (isRef(current) && isDict(form)) {
+    update.set(current, formDict);
+    return;
+  }
+  update.set(rootRef, document.catalog.clone().set('AcroForm', formDict));
+}
+
+function signatureDictionary(request: StampRequest): PdfDict {
+  const reason = request.reason ? `[${request.serial}] ${request.reason}` : `[${request.serial}]`;
+  const dict = new PdfDict()
+    .set('Type', PdfName.of('Sig'))
+    .set('Filter', PdfName.of('Adobe.PPKLite'))
+    .set('SubFilter', PdfName.of('ETSI.CAdES.detached'))
+    .set('M', PdfString.fromLatin1(pdfDate(request.signingTime)))
+    .set('Reason', PdfString.fromLatin1(asciiOnly(reason)))
+    .set('Name', PdfString.fromLatin1('bubuh e-meterai'));
+  if (request.location) dict.set('Location', PdfString.fromLatin1(asciiOnly(request.location)));
+  return dict;
+}
+
+/** Text fields are written as PDFDocEncoding; anything outside printable ASCII becomes '?'. */
+function asciiOnly(text: string): string {
+  return text.replace(/[^\x20-\x7e]/g, '?').slice(0, 200);
+}
+
+export async function stampDocument(
+  request: StampRequest,
+  environment: StampEnvironment,
+): Promise<StampResult> {
+  let document = openForStamping(request.pdf, request, environment);
+  let normalised = false;
+  if (document.recovered) {
+    document = openForStamping(normalise(document), request, environment);
+    normalised = true;
+  }
+  if (document.security && !canSign(document.security)) throw new BubuhError('PDF_SIGNING_NOT_PERMITTED', {});
+  const page = document.getPage(request.page ?? 'last');
+  const sizePt = request.sizePt ?? sealSizePtDefault;
+  const placement = placeSeal(page, { x: request.x, y: request.y, sizePt });
+
+  const update = new IncrementalUpdate(document, { fileIdentifier: environment.randomBytes(16) });
+  const appearance = update.allocate();
+  const signature = update.allocate();
+  const widget = update.allocate();
+  update.set(appearance, sealAppearance(request, environment, placement.matrix));
+  update.addSignature(
+    signature,
+    signatureDictionary(request),
+    estimateCmsSize(environment.signer, { unsignedAttributeBytes: environment.unsignedAttributeBytes ?? 0 }),
+  );
+  update.set(
+    widget,
+    new PdfDict()
+      .set('Type', PdfName.of('Annot'))
+      .set('Subtype', PdfName.of('Widget'))
+      .set('FT', PdfName.of('Sig'))
+      .set('T', PdfString.fromLatin1(`e-meterai ${request.serial}`))
+      .set('V', signature)
+      .set('F', widgetFlags)
+      .set('P', page.ref)
+      .set('Rect', [...placement.rect])
+      .set('AP', new PdfDict().set('N', appearance)),
+  );
+  attachToPage(update, document, page, widget);
+  attachToForm(update, document, widget);
+  const result = update.build();
+  const byteRange = result.byteRange!;
+  const bytes = result.bytes;
+  const contentDigest = await environment.sha256([
+    bytes.subarray(byteRange[0], byteRange[0] + byteRange[1]),
+    bytes.subarray(byteRange[2], byteRange[2] + byteRange[3]),
+  ]);
+  const cms = await buildCmsSignature({ contentDigest, signer: environment.signer });
+  fillSignature(result, cms);
+  return {
+    pdf: bytes,
+    contentDigest,
+    byteRange,
+    pageNumber: page.pageNumber,
+    addedBytes: result.addedBytes,
+    normalised,
+    warnings: [...document.warnings],
+  };
+}
