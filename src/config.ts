@@ -35,6 +35,8 @@ export interface Config {
   readonly ledgerSweepIntervalMs: number;
   readonly ledgerSweepBatchMax: number;
   readonly shutdownGraceMs: number;
+  readonly publicBaseUrl: string;
+  readonly stampReservationTimeoutSeconds: number;
 }
 
 const settings: readonly Setting[] = [
@@ -134,6 +136,25 @@ const settings: readonly Setting[] = [
     fallback: 10_000,
     help: 'how long a stopping node lets admitted work finish',
   },
+  {
+    key: 'publicBaseUrl',
+    variable: 'BUBUH_PUBLIC_URL',
+    // The QR code holds `<url>/s/<serial>` and stays small only up to 80 characters in all.
+    kind: {
+      type: 'string',
+      pattern: /^https?:\/\/[^\s/]+(:\d+)?$/,
+      allowed: 'http(s)://host[:port] with no path',
+    },
+    fallback: 'http://localhost:8080',
+    help: 'public address of this service; seals link to <url>/s/<serial>',
+  },
+  {
+    key: 'stampReservationTimeoutSeconds',
+    variable: 'BUBUH_STAMP_RESERVATION_TIMEOUT_S',
+    kind: { type: 'integer', min: 5, max: 3600 },
+    fallback: 120,
+    help: 'a unit reserved for a stamp returns by itself after this long if the stamp never finishes',
+  },
 ];
 
 export const configSettings: readonly Setting[] = settings;
@@ -210,6 +231,13 @@ export function loadConfig(
     result[setting.key] = parseValue(setting, String(raw));
   }
   result['dataDir'] = resolve(String(result['dataDir']));
+  const publicBaseUrl = String(result['publicBaseUrl']);
+  if (publicBaseUrl.length > 55) {
+    throw new BubuhError('CONFIG_INVALID', {
+      variable: 'BUBUH_PUBLIC_URL',
+      problem: `"${publicBaseUrl}" is ${publicBaseUrl.length} characters; at most 55 fit the seal's QR code`,
+    });
+  }
   return Object.freeze(result) as unknown as Config;
 }
 

@@ -8,6 +8,7 @@ import { padesErrorDefinitions } from './pades/error-codes.js';
 import { pdfCryptErrorDefinitions } from './pdf/crypt/error-codes.js';
 import { pdfErrorDefinitions } from './pdf/error-codes.js';
 import { sealErrorDefinitions } from './seal/error-codes.js';
+import { serviceErrorDefinitions } from './services/error-codes.js';
 import { stampingErrorDefinitions } from './stamping/error-codes.js';
 
 export interface ErrorDefinition {
@@ -78,6 +79,7 @@ const definitions = {
   ...sealErrorDefinitions,
   ...padesErrorDefinitions,
   ...stampingErrorDefinitions,
+  ...serviceErrorDefinitions,
 } as const;
 
 export type ErrorCode = keyof typeof definitions;

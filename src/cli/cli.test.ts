@@ -1,7 +1,7 @@
 /** The `bubuh` command as a person runs it: real processes, real exit codes, real sockets. */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,7 +43,7 @@ test('migrate and ledger check on a fresh data directory', () => {
   const data = mkdtempSync(join(tmpdir(), 'bubuh-cli-'));
   const migrated = bubuh(['migrate', '--data', data]);
   assert.equal(migrated.status, 0, migrated.stderr);
-  assert.equal(migrated.stdout, `sqlite ${join(data, 'bubuh.sqlite')}: schema at 0001_ledger\n`);
+  assert.equal(migrated.stdout, `sqlite ${join(data, 'bubuh.sqlite')}: schema at 0002_stamp_registry\n`);
   const checked = bubuh(['ledger', 'check', '--data', data, '--json']);
   assert.equal(checked.status, 0, checked.stderr);
   assert.deepEqual(JSON.parse(checked.stdout), {
@@ -86,4 +86,55 @@ test('bubuh serve answers /healthz and /readyz on a real socket and stops cleanl
     child.kill('SIGTERM');
   }
   assert.equal(await exited, 0);
+});
+
+test('bubuh stamp: stamps, registers the serial, spends one unit; a refusal exits 2 and spends none', async () => {
+  const { minimalPdf } = await import('../pdf/fixture-builder.js');
+  const { openStorage } = await import('../storage/database.js');
+  const data = mkdtempSync(join(tmpdir(), 'bubuh-stamp-'));
+  const input = join(data, 'letter.pdf');
+  const output = join(data, 'letter-stamped.pdf');
+  const original = minimalPdf('/MediaBox [0 0 595 842]');
+  writeFileSync(input, original);
+  const stamped = bubuh([
+    'stamp',
+    input,
+    '-o',
+    output,
+    '--data',
+    data,
+    '--json',
+    '--reason',
+    'Surat Pernyataan',
+  ]);
+  assert.equal(stamped.status, 0, stamped.stderr);
+  const report = JSON.parse(stamped.stdout) as Record<string, unknown>;
+  assert.match(String(report['serial']), /^[0-9A-Z]{22}$/);
+  assert.deepEqual(
+    { ...report, serial: 'S', added_bytes: typeof report['added_bytes'] },
+    { serial: 'S', page: 1, added_bytes: 'number', normalised: false, output, quota_left: 999 },
+  );
+  const bytes = new Uint8Array(readFileSync(output));
+  assert.deepEqual(bytes.subarray(0, original.length), original);
+
+  const refused = bubuh(['stamp', input, '-o', join(data, 'x.pdf'), '--data', data, '--at', '590,10']);
+  assert.equal(refused.status, 2);
+  assert.match(refused.stderr, /^SEAL_OUT_OF_PAGE: The seal position is not fully on the visible page/);
+  const badArgument = bubuh(['stamp', input, '-o', join(data, 'x.pdf'), '--data', data, '--at', 'left']);
+  assert.equal(
+    badArgument.stderr,
+    'REQUEST_INVALID: The request is not valid: --at takes X,Y in points, not "left".\n',
+  );
+  const missing = bubuh(['stamp', join(data, 'nope.pdf'), '-o', join(data, 'x.pdf'), '--data', data]);
+  assert.equal(missing.status, 2);
+  assert.match(missing.stderr, /^INPUT_FILE_UNREADABLE: /);
+
+  const storage = await openStorage({ dataDir: data });
+  const rows = await storage.db.selectFrom('stamp_registry').select(['serial', 'page', 'status']).execute();
+  assert.deepEqual(rows, [{ serial: report['serial'], page: 1, status: 'valid' }]);
+  await storage.close();
+  const checked = bubuh(['ledger', 'check', '--data', data, '--json']);
+  assert.equal(checked.status, 0);
+  const ledger = JSON.parse(checked.stdout) as { totals: { debitsPosted: number }; pendingOpen: number };
+  assert.deepEqual([ledger.totals.debitsPosted, ledger.pendingOpen], [1001, 0]);
 });

@@ -2,9 +2,12 @@
  * The `bubuh` command. A refused input ends with exit 2 and `CODE: message` on stderr, never a stack
  * trace; `ledger check` exits 1 when an invariant fails.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { type Config, describeConfig, loadConfig } from '../config.js';
-import { isBubuhError, renderErrorsMarkdown } from '../errors.js';
+import { BubuhError, isBubuhError, renderErrorsMarkdown } from '../errors.js';
+import { createNodeStamper } from '../services/node-stamper.js';
+import { provisionDevelopmentQuota } from '../services/provision-development.js';
 import { buildApp } from '../http/app.js';
 import { checkLedger } from '../ledger/check.js';
 import { createLogger } from '../logger.js';
@@ -19,6 +22,9 @@ commands:
   migrate               bring the database schema to the latest version
   config                print the effective configuration (secrets redacted)
   ledger check          recompute every balance from the transfers and check conservation
+  stamp IN.pdf -o OUT.pdf [--page N] [--at X,Y] [--size PT] [--password P] [--reason TEXT]
+                        put an e-meterai on IN.pdf (seal + PAdES signature, appended as an
+                        incremental update); default: last page, bottom right, 70 pt
   docs errors           print docs/errors.md from the error registry
 
 options:
@@ -26,7 +32,13 @@ options:
   --json                machine-readable output where offered
 `;
 
-type Command = (config: Config, flags: { json: boolean }) => Promise<number>;
+interface Flags {
+  readonly json: boolean;
+  readonly positionals: readonly string[];
+  readonly options: Readonly<Record<string, string | undefined>>;
+}
+
+type Command = (config: Config, flags: Flags) => Promise<number>;
 
 async function storageFor(config: Config) {
   return openStorage({
@@ -107,6 +119,84 @@ const ledgerCheck: Command = async (config, flags) => {
   }
 };
 
+function invalid(problem: string): never {
+  throw new BubuhError('REQUEST_INVALID', { problem });
+}
+
+function parseStampOptions(flags: Flags) {
+  const input = flags.positionals[1];
+  const output = flags.options['output'];
+  if (!input) invalid('name the PDF to stamp: bubuh stamp IN.pdf -o OUT.pdf');
+  if (!output) invalid('name the output with -o OUT.pdf');
+  const number = (name: string, text: string | undefined) => {
+    if (text === undefined) return undefined;
+    const value = Number(text);
+    if (text.trim() === '' || !Number.isFinite(value)) invalid(`--${name} must be a number, not "${text}"`);
+    return value;
+  };
+  const at = flags.options['at'];
+  let corner: { x: number; y: number } | undefined;
+  if (at !== undefined) {
+    const parts = at.split(',');
+    if (parts.length !== 2) invalid(`--at takes X,Y in points, not "${at}"`);
+    corner = { x: number('at', parts[0])!, y: number('at', parts[1])! };
+  }
+  const page = number('page', flags.options['page']);
+  if (page !== undefined && (!Number.isInteger(page) || page < 1)) invalid('--page is a page number from 1');
+  return { input, output, corner, page, sizePt: number('size', flags.options['size']) };
+}
+
+function readInput(path: string): Uint8Array {
+  try {
+    return new Uint8Array(readFileSync(path));
+  } catch (error) {
+    throw new BubuhError('INPUT_FILE_UNREADABLE', { path, problem: (error as Error).message });
+  }
+}
+
+const stamp: Command = async (config, flags) => {
+  const options = parseStampOptions(flags);
+  const pdf = readInput(options.input);
+  const node = await createNode(config, createLogger('silent'));
+  try {
+    const stamper = await createNodeStamper(config, node.ledger);
+    const quota = await provisionDevelopmentQuota(node.ledger);
+    const issued = await stamper.issue({
+      pdf,
+      quotaAccountId: quota.accountId,
+      page: options.page ?? 'last',
+      ...(options.corner ? options.corner : {}),
+      ...(options.sizePt !== undefined ? { sizePt: options.sizePt } : {}),
+      ...(flags.options['password'] !== undefined ? { password: flags.options['password'] } : {}),
+      ...(flags.options['reason'] !== undefined ? { reason: flags.options['reason'] } : {}),
+    });
+    writeFileSync(options.output, issued.pdf);
+    const [account] = await node.ledger.lookupAccounts([quota.accountId]);
+    const left = account ? account.creditsPosted - account.debitsPosted - account.debitsPending : 0;
+    if (flags.json) {
+      process.stdout.write(
+        `${JSON.stringify({ serial: issued.serial, page: issued.pageNumber, added_bytes: issued.addedBytes, normalised: issued.normalised, output: options.output, quota_left: left })}\n`,
+      );
+      return 0;
+    }
+    const lines = [
+      `stamped ${options.input} -> ${options.output}`,
+      `  serial   ${issued.serial}`,
+      `  page     ${issued.pageNumber}`,
+      `  added    ${issued.addedBytes} bytes`,
+      `  verify   ${config.publicBaseUrl}/s/${issued.serial}`,
+      issued.normalised
+        ? "  note     the file's cross-reference table was damaged and was rebuilt before stamping, so the output does not begin with the original bytes"
+        : '  the original bytes are kept unchanged at the start of the output',
+      `development mode: signed with this data directory's development keys (NOT FOR PRODUCTION)${stamper.developmentPkiCreated ? ', generated just now' : ''}; one unit spent from its development quota${quota.minted ? ` (topped up with ${quota.minted} units first)` : ''}, ${left} left`,
+    ];
+    process.stdout.write(`${lines.join('\n')}\n`);
+    return 0;
+  } finally {
+    await node.close();
+  }
+};
+
 const docsErrors: Command = async () => {
   process.stdout.write(renderErrorsMarkdown());
   return 0;
@@ -117,6 +207,7 @@ const commands: Record<string, Command> = {
   migrate,
   config: printConfig,
   'ledger check': ledgerCheck,
+  stamp,
   'docs errors': docsErrors,
 };
 
@@ -126,6 +217,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     allowPositionals: true,
     options: {
       data: { type: 'string' },
+      output: { type: 'string', short: 'o' },
+      page: { type: 'string' },
+      at: { type: 'string' },
+      size: { type: 'string' },
+      password: { type: 'string' },
+      reason: { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -137,7 +234,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     return values.help ? 0 : 2;
   }
   const config = loadConfig(process.env, { BUBUH_DATA_DIR: values.data });
-  return command(config, { json: values.json ?? false });
+  const { json, help: _help, data: _data, ...rest } = values;
+  return command(config, { json: json ?? false, positionals, options: rest });
 }
 
 export function runCli(argv: readonly string[]): void {

@@ -4,11 +4,12 @@
  * rules applied in order). The two stores — Kysely for PostgreSQL, prepared statements for SQLite —
  * only load and write rows around these steps.
  */
-import type { Database } from '../storage/schema.js';
+import { type AttachmentTable, attachmentTables, type Database } from '../storage/schema.js';
 import { applyCreateAccount, applyExpiry, applyTransfers, type BatchState } from './rules.js';
 import {
   type Account,
   type AccountInput,
+  type LedgerAttachment,
   type AccountResult,
   type PendingState,
   type PendingStatus,
@@ -20,7 +21,11 @@ import {
 
 export type LedgerOperation =
   | { readonly type: 'accounts'; readonly accounts: readonly AccountInput[] }
-  | { readonly type: 'transfers'; readonly transfers: readonly TransferInput[] }
+  | {
+      readonly type: 'transfers';
+      readonly transfers: readonly TransferInput[];
+      readonly attachments?: readonly LedgerAttachment[];
+    }
   | { readonly type: 'expire'; readonly limit: number };
 
 export type LedgerOperationResult =
@@ -83,7 +88,52 @@ export function collectIds(operations: readonly LedgerOperation[], expiryCandida
       if (typeof transfer.creditAccountId === 'string') accountIds.add(transfer.creditAccountId);
     }
   }
-  return { transferIds: [...transferIds], accountIds };
+  return { transferIds: [...transferIds], accountIds, attachmentKeys: collectAttachmentKeys(operations) };
+}
+
+/** The key of an attachment row, as `table:key`. */
+export function attachmentKey(attachment: LedgerAttachment): string {
+  const key = attachment.row[attachmentTables[attachment.table].key];
+  if (typeof key !== 'string' || key.length === 0) {
+    throw new Error(
+      `ledger attachment for ${attachment.table} has no ${attachmentTables[attachment.table].key}`,
+    );
+  }
+  return `${attachment.table}:${key}`;
+}
+
+function collectAttachmentKeys(operations: readonly LedgerOperation[]): Map<AttachmentTable, string[]> {
+  const keys = new Map<AttachmentTable, string[]>();
+  for (const operation of operations) {
+    if (operation.type !== 'transfers' || !operation.attachments) continue;
+    for (const attachment of operation.attachments) {
+      const list = keys.get(attachment.table) ?? [];
+      list.push(attachmentKey(attachment).slice(attachment.table.length + 1));
+      keys.set(attachment.table, list);
+    }
+  }
+  return keys;
+}
+
+/**
+ * One request's transfers with its attachments: refused whole (`attachment_exists`) when a key is
+ * taken; the rows are written only when every transfer is newly committed.
+ */
+function applyTransfersWithAttachments(
+  state: BatchState,
+  transfers: readonly TransferInput[],
+  attachments: readonly LedgerAttachment[],
+): TransferResult[] {
+  const keys = attachments.map(attachmentKey);
+  if (keys.some((key) => state.attachmentKeys.has(key)) || new Set(keys).size !== keys.length) {
+    return transfers.map((transfer) => ({ id: transfer.id, result: 'attachment_exists' }));
+  }
+  const results = applyTransfers(state, transfers);
+  if (results.every((result) => result.result === 'ok')) {
+    for (const key of keys) state.attachmentKeys.add(key);
+    state.createdAttachments.push(...attachments);
+  }
+  return results;
 }
 
 /** After the named transfers are loaded: the pending ones, and the accounts they move. */
@@ -114,8 +164,12 @@ export function applyOperations(
         })),
       };
     }
-    if (operation.type === 'transfers')
-      return { type: 'transfers', results: applyTransfers(state, operation.transfers) };
+    if (operation.type === 'transfers') {
+      const results = operation.attachments?.length
+        ? applyTransfersWithAttachments(state, operation.transfers, operation.attachments)
+        : applyTransfers(state, operation.transfers);
+      return { type: 'transfers', results };
+    }
     return { type: 'expire', expired: applyExpiry(state, candidates.slice(0, operation.limit)) };
   });
 }

@@ -398,3 +398,73 @@ test('ledger check detects a balance that does not match its transfers', async (
     await ledger.close();
   });
 });
+
+test('attachments are written with their transfers only when every transfer is new and ok', async (t) => {
+  await eachBackend(t, async ({ storage }) => {
+    const ledger = makeLedger(storage);
+    await setUpAccounts(ledger);
+    const row = (serial: string, transfer: string) => ({
+      table: 'stamp_registry' as const,
+      row: {
+        serial,
+        content_digest: 'ab'.repeat(32),
+        transfer_id: transfer,
+        signer_fingerprint: 'cd'.repeat(32),
+        page: 1,
+        stamped_at: 1_700_000_000_000,
+        status: 'valid',
+      },
+    });
+    const move = (n: number, amount: number): TransferInput => ({
+      id: id(n),
+      debitAccountId: 'issuer',
+      creditAccountId: 'customer:a:quota',
+      amount,
+      ledger: 1,
+      code: 1,
+    });
+    const spend = (n: number): TransferInput => ({
+      id: id(n),
+      debitAccountId: 'customer:a:quota',
+      creditAccountId: 'stamped',
+      amount: 1,
+      ledger: 1,
+      code: 10,
+    });
+    assert.deepEqual(
+      (await ledger.createTransfers([move(1, 1)], [row('SERIALA', id(1))])).map((r) => r.result),
+      ['ok'],
+    );
+    // The same key again: the whole request is refused and nothing moves.
+    assert.deepEqual(
+      (await ledger.createTransfers([move(2, 1)], [row('SERIALA', id(2))])).map((r) => r.result),
+      ['attachment_exists'],
+    );
+    // A failing transfer writes no attachment; an idempotent retry writes none twice.
+    assert.deepEqual(
+      (await ledger.createTransfers([spend(3), spend(4)], [row('SERIALB', id(3))])).map((r) => r.result),
+      ['ok', 'exceeds_credits'],
+    );
+    assert.deepEqual(
+      (await ledger.createTransfers([move(1, 1)], [row('SERIALC', id(1))])).map((r) => r.result),
+      ['exists'],
+    );
+    // Two requests in one group commit naming the same key: the first wins.
+    const [first, second] = await Promise.all([
+      ledger.createTransfers([move(5, 1)], [row('SERIALD', id(5))]),
+      ledger.createTransfers([move(6, 1)], [row('SERIALD', id(6))]),
+    ]);
+    assert.deepEqual([first?.[0]?.result, second?.[0]?.result], ['ok', 'attachment_exists']);
+    const registry = await storage.db
+      .selectFrom('stamp_registry')
+      .select(['serial', 'transfer_id'])
+      .orderBy('serial')
+      .execute();
+    assert.deepEqual(registry, [
+      { serial: 'SERIALA', transfer_id: id(1) },
+      { serial: 'SERIALD', transfer_id: id(5) },
+    ]);
+    assert.deepEqual(await balances(ledger, ['customer:a:quota']), { 'customer:a:quota': [0, 1, 0, 2] });
+    await ledger.close();
+  });
+});

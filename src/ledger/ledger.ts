@@ -19,6 +19,7 @@ import { commitBatch } from './store.js';
 import type {
   Account,
   AccountInput,
+  LedgerAttachment,
   AccountResult,
   PendingState,
   PendingStatus,
@@ -97,8 +98,19 @@ export class Ledger {
     return result.results;
   }
 
-  async createTransfers(transfers: readonly TransferInput[]): Promise<TransferResult[]> {
-    const result = await this.submit({ type: 'transfers', transfers });
+  /**
+   * Commits transfers in the next group commit. `attachments` are rows written in the same
+   * transaction when every transfer is newly committed (see `LedgerAttachment`).
+   */
+  async createTransfers(
+    transfers: readonly TransferInput[],
+    attachments?: readonly LedgerAttachment[],
+  ): Promise<TransferResult[]> {
+    const result = await this.submit({
+      type: 'transfers',
+      transfers,
+      ...(attachments ? { attachments } : {}),
+    });
     if (result.type !== 'transfers') throw new Error('ledger: mismatched result');
     return result.results;
   }

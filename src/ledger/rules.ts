@@ -6,6 +6,7 @@
 import {
   type Account,
   type AccountInput,
+  type LedgerAttachment,
   type AccountResultCode,
   accountFlags,
   accountIdPattern,
@@ -40,6 +41,10 @@ export class BatchState {
   readonly resolvedPending = new Set<string>();
   /** Accounts whose balances changed. */
   readonly touchedAccounts = new Set<string>();
+  /** Attachment keys (`table:key`) that exist already or were added by this batch. */
+  readonly attachmentKeys = new Set<string>();
+  /** Attachment rows this batch writes. */
+  readonly createdAttachments: LedgerAttachment[] = [];
   private readonly journal: Array<() => void> = [];
   private timestampLast: number;
   readonly nowMs: number;

@@ -6,7 +6,7 @@
  * connection lock (`withSqliteConnection`), so no Kysely transaction is open meanwhile.
  */
 import type SqliteDatabase from 'better-sqlite3';
-import type { Database } from '../storage/schema.js';
+import { type AttachmentTable, attachmentTables, type Database } from '../storage/schema.js';
 import {
   accountFromRow,
   applyOperations,
@@ -35,6 +35,31 @@ export interface SqliteStatements {
 }
 
 const cache = new WeakMap<SqliteDatabase.Database, SqliteStatements>();
+const attachmentStatements = new WeakMap<
+  SqliteDatabase.Database,
+  Map<string, { select: SqliteDatabase.Statement<[string]>; insert: SqliteDatabase.Statement<unknown[]> }>
+>();
+
+/** Prepared statements of one attachment table (names come from the fixed `attachmentTables`). */
+function attachmentStatementsFor(database: SqliteDatabase.Database, table: AttachmentTable) {
+  let byTable = attachmentStatements.get(database);
+  if (!byTable) {
+    byTable = new Map();
+    attachmentStatements.set(database, byTable);
+  }
+  let statements = byTable.get(table);
+  if (!statements) {
+    const { key, columns } = attachmentTables[table];
+    statements = {
+      select: database.prepare(`select 1 from ${table} where ${key} = ?`),
+      insert: database.prepare(
+        `insert into ${table} (${columns.join(', ')}) values (${columns.map(() => '?').join(', ')})`,
+      ),
+    };
+    byTable.set(table, statements);
+  }
+  return statements;
+}
 
 export function sqliteStatements(database: SqliteDatabase.Database): SqliteStatements {
   const cached = cache.get(database);
@@ -87,6 +112,10 @@ function loadRows(
     const row = statements.selectPending.get(id);
     if (row) state.pending.set(row.id, pendingFromRow(row));
   }
+  for (const [table, keys] of named.attachmentKeys) {
+    const select = attachmentStatementsFor(statements.database, table).select;
+    for (const key of keys) if (select.get(key)) state.attachmentKeys.add(`${table}:${key}`);
+  }
 }
 
 function writeRows(statements: SqliteStatements, state: BatchState): void {
@@ -132,6 +161,10 @@ function writeRows(statements: SqliteStatements, state: BatchState): void {
     const changed = statements.resolvePending.run(p.status, p.resolvedBy, p.resolvedAt, p.id).changes;
     if (changed !== 1)
       throw new Error(`ledger invariant violated: pending ${p.id} was not pending when resolved`);
+  }
+  for (const attachment of state.createdAttachments) {
+    const insert = attachmentStatementsFor(statements.database, attachment.table).insert;
+    insert.run(...attachmentTables[attachment.table].columns.map((column) => attachment.row[column] ?? null));
   }
 }
 

@@ -6,7 +6,7 @@
  */
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import { type Storage, withSqliteConnection, withWriteTransaction } from '../storage/database.js';
-import type { Database } from '../storage/schema.js';
+import { type AttachmentTable, attachmentTables, type Database } from '../storage/schema.js';
 import {
   accountFromRow,
   applyOperations,
@@ -86,6 +86,27 @@ async function loadBatch(
   const lock = storage.capabilities.supportsRowLocks;
   await loadAccounts(db, followed.accountIds, state, lock);
   await loadPending(db, followed.pendingIds, state, lock);
+  await loadAttachmentKeys(db, named.attachmentKeys, state);
+}
+
+async function loadAttachmentKeys(db: Executor, keys: Map<AttachmentTable, string[]>, state: BatchState) {
+  for (const [table, values] of keys) {
+    const column = attachmentTables[table].key;
+    for (const part of chunks(values, rowsPerStatementMax)) {
+      const rows = await sql<{ key: string }>`select ${sql.ref(column)} as key from ${sql.table(table)}
+        where ${sql.ref(column)} in (${sql.join(part)})`.execute(db);
+      for (const row of rows.rows) state.attachmentKeys.add(`${table}:${row.key}`);
+    }
+  }
+}
+
+async function writeAttachments(db: Executor, state: BatchState): Promise<void> {
+  for (const attachment of state.createdAttachments) {
+    const columns = attachmentTables[attachment.table].columns;
+    const values = columns.map((column) => attachment.row[column] ?? null);
+    await sql`insert into ${sql.table(attachment.table)} (${sql.join(columns.map((column) => sql.ref(column)))})
+      values (${sql.join(values)})`.execute(db);
+  }
 }
 
 function valuesList(rows: readonly RawBuilder<unknown>[]): RawBuilder<unknown> {
@@ -196,6 +217,7 @@ export async function commitBatch(
     await writeAccounts(db, state);
     await writeTransfers(db, state);
     await writePending(db, state);
+    await writeAttachments(db, state);
     return { results, lastTimestamp: state.lastTimestamp, transfersCreated: state.createdTransfers.length };
   });
 }

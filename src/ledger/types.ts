@@ -1,3 +1,5 @@
+import type { AttachmentTable } from '../storage/schema.js';
+
 /**
  * The ledger's values, after TigerBeetle's model: accounts keep four running sums; transfers are
  * immutable and carry client-supplied 128-bit ids; a pending transfer reserves an amount until it is
@@ -141,7 +143,19 @@ export type TransferResultCode =
   | 'exceeds_credits'
   | 'exceeds_debits'
   | 'overflows_debits'
-  | 'overflows_credits';
+  | 'overflows_credits'
+  | 'attachment_exists';
+
+/**
+ * A row written in the same transaction as a request's transfers, only when every transfer of the
+ * request is newly committed (`ok`): e.g. the registry row of a stamp together with the post of its
+ * reservation. Its key must be new; if it exists, every transfer of the request is refused with
+ * `attachment_exists` and nothing is written.
+ */
+export interface LedgerAttachment {
+  readonly table: AttachmentTable;
+  readonly row: Readonly<Record<string, string | number | null>>;
+}
 
 export interface AccountResult {
   readonly id: string;

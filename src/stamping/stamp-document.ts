@@ -15,7 +15,7 @@ import { buildCmsSignature, estimateCmsSize, type Signer } from '../pades/cms.js
 import { canSign } from '../pdf/crypt/permissions.js';
 import { openStandardSecurityHandler } from '../pdf/crypt/standard-handler.js';
 import type { RawInflate } from '../pdf/filters.js';
-import { placeSeal } from '../pdf/geometry.js';
+import { placeSeal, visiblePageSize } from '../pdf/geometry.js';
 import { fillSignature, IncrementalUpdate } from '../pdf/incremental.js';
 import type { PdfLimits } from '../pdf/limits.js';
 import { type ObjectSpan, rewriteWithFreshXref } from '../pdf/normalise.js';
@@ -38,9 +38,12 @@ export interface StampRequest {
   readonly pdf: Uint8Array;
   /** 1-based page number, or 'last' (the default). */
   readonly page?: number | 'last';
-  /** Lower-left corner of the seal in points on the page as the person sees it. */
-  readonly x: number;
-  readonly y: number;
+  /**
+   * Lower-left corner of the seal in points on the page as the person sees it. Omitted: the bottom
+   * right corner, `sealMarginPt` in from the visible edges.
+   */
+  readonly x?: number;
+  readonly y?: number;
   /** Seal size in points, 40–150 (default 70). */
   readonly sizePt?: number;
   /** The user (or owner) password of an encrypted document. */
@@ -85,6 +88,8 @@ export interface StampResult {
 }
 
 export const sealSizePtDefault = 70;
+/** Distance of the default seal position from the visible page's right and bottom edges. */
+export const sealMarginPt = 36;
 /** Annotation flags: Print (bit 3) and Locked (bit 8), so the seal prints and cannot be moved. */
 const widgetFlags = 4 | 128;
 /** /SigFlags: SignaturesExist (1) | AppendOnly (2). */
@@ -224,7 +229,10 @@ export async function stampDocument(
   if (document.security && !canSign(document.security)) throw new BubuhError('PDF_SIGNING_NOT_PERMITTED', {});
   const page = document.getPage(request.page ?? 'last');
   const sizePt = request.sizePt ?? sealSizePtDefault;
-  const placement = placeSeal(page, { x: request.x, y: request.y, sizePt });
+  const visible = visiblePageSize(page);
+  const x = request.x ?? visible.widthPt - sizePt - sealMarginPt;
+  const y = request.y ?? sealMarginPt;
+  const placement = placeSeal(page, { x, y, sizePt });
 
   const update = new IncrementalUpdate(document, { fileIdentifier: environment.randomBytes(16) });
   const appearance = update.allocate();

@@ -65,6 +65,28 @@ const migrations: Record<string, Migration> = {
       await db.schema.dropTable('ledger_accounts').execute();
     },
   },
+  '0002_stamp_registry': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('stamp_registry')
+        .addColumn('serial', 'text', (column) => column.primaryKey())
+        .addColumn('content_digest', 'text', (column) => column.notNull())
+        .addColumn('transfer_id', 'text', (column) => column.notNull())
+        .addColumn('signer_fingerprint', 'text', (column) => column.notNull())
+        .addColumn('page', 'integer', (column) => column.notNull())
+        .addColumn('stamped_at', 'bigint', (column) => column.notNull())
+        .addColumn('status', 'text', (column) => column.notNull())
+        .execute();
+      await db.schema
+        .createIndex('stamp_registry_digest')
+        .on('stamp_registry')
+        .column('content_digest')
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropTable('stamp_registry').execute();
+    },
+  },
 };
 
 class InCodeMigrations implements MigrationProvider {

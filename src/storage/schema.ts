@@ -33,8 +33,46 @@ export interface LedgerPendingTable {
   resolved_at: number | null;
 }
 
+/** One row per e-meterai ever issued: the serial bound to the digest of what its signature covers. */
+export interface StampRegistryTable {
+  serial: string;
+  /** Lowercase hex SHA-256 of the signed byte ranges (the CMS message digest). */
+  content_digest: string;
+  /** The ledger transfer that spent the unit (a post of the stamp's reservation). */
+  transfer_id: string;
+  /** Lowercase hex SHA-256 of the signer certificate (DER). */
+  signer_fingerprint: string;
+  page: number;
+  /** Milliseconds since the epoch. */
+  stamped_at: number;
+  /** 'valid' or 'revoked'. */
+  status: string;
+}
+
 export interface Database {
   ledger_accounts: LedgerAccountsTable;
   ledger_transfers: LedgerTransfersTable;
   ledger_pending: LedgerPendingTable;
+  stamp_registry: StampRegistryTable;
 }
+
+/**
+ * Tables whose rows may be written in the same transaction as a ledger request ("attachments"), with
+ * the key that must be new. A fixed list: attachments name a table, never arbitrary SQL.
+ */
+export const attachmentTables = Object.freeze({
+  stamp_registry: {
+    key: 'serial',
+    columns: [
+      'serial',
+      'content_digest',
+      'transfer_id',
+      'signer_fingerprint',
+      'page',
+      'stamped_at',
+      'status',
+    ],
+  },
+} as const);
+
+export type AttachmentTable = keyof typeof attachmentTables;
