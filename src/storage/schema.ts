@@ -72,6 +72,8 @@ export const attachmentTables = Object.freeze({
       'stamped_at',
       'status',
     ],
+    /** PostgreSQL types of the columns, in order (array parameters are cast to them). */
+    types: ['text', 'text', 'text', 'text', 'integer', 'bigint', 'text'],
   },
 } as const);
 
