@@ -138,3 +138,50 @@ test('bubuh stamp: stamps, registers the serial, spends one unit; a refusal exit
   const ledger = JSON.parse(checked.stdout) as { totals: { debitsPosted: number }; pendingOpen: number };
   assert.deepEqual([ledger.totals.debitsPosted, ledger.pendingOpen], [1001, 0]);
 });
+
+test('bubuh verify: valid under the data directory root, untrusted elsewhere, invalid when altered', async () => {
+  const { minimalPdf } = await import('../pdf/fixture-builder.js');
+  const data = mkdtempSync(join(tmpdir(), 'bubuh-verify-'));
+  const input = join(data, 'letter.pdf');
+  const output = join(data, 'stamped.pdf');
+  writeFileSync(input, minimalPdf('/MediaBox [0 0 595 842]'));
+  assert.equal(bubuh(['stamp', input, '-o', output, '--data', data]).status, 0);
+
+  const valid = bubuh(['verify', output, '--data', data, '--json']);
+  assert.equal(valid.status, 0, valid.stderr);
+  const report = JSON.parse(valid.stdout) as { verdict: string; signatures: { isEmeterai: boolean }[] };
+  assert.equal(report.verdict, 'valid');
+  assert.deepEqual(
+    report.signatures.map((s) => s.isEmeterai),
+    [true],
+  );
+  const elsewhere = bubuh([
+    'verify',
+    output,
+    '--data',
+    mkdtempSync(join(tmpdir(), 'bubuh-other-')),
+    '--json',
+  ]);
+  assert.equal(elsewhere.status, 1);
+  assert.equal((JSON.parse(elsewhere.stdout) as { verdict: string }).verdict, 'untrusted');
+  const trusted = bubuh([
+    'verify',
+    output,
+    '--data',
+    mkdtempSync(join(tmpdir(), 'bubuh-other-')),
+    '--trust',
+    join(data, 'pki', 'root.pem'),
+  ]);
+  assert.equal(trusted.status, 0, trusted.stdout);
+
+  const altered = new Uint8Array(readFileSync(output));
+  altered[100] = altered[100]! ^ 1;
+  writeFileSync(join(data, 'altered.pdf'), altered);
+  const invalid = bubuh(['verify', join(data, 'altered.pdf'), '--data', data, '--json']);
+  assert.equal(invalid.status, 1);
+  assert.equal((JSON.parse(invalid.stdout) as { verdict: string }).verdict, 'invalid');
+  writeFileSync(join(data, 'garbage.pdf'), 'hello');
+  const unreadable = bubuh(['verify', join(data, 'garbage.pdf'), '--data', data]);
+  assert.equal(unreadable.status, 2);
+  assert.match(unreadable.stderr, /^PDF_NOT_PDF: /);
+});

@@ -2,11 +2,15 @@
  * The `bubuh` command. A refused input ends with exit 2 and `CODE: message` on stderr, never a stack
  * trace; `ledger check` exits 1 when an invariant fails.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type Config, describeConfig, loadConfig } from '../config.js';
 import { BubuhError, isBubuhError, renderErrorsMarkdown } from '../errors.js';
+import { nodeInflateRaw } from '../pdf/inflate-node.js';
+import { pkiDirectory } from '../pki/key-files.js';
 import { createNodeStamper } from '../services/node-stamper.js';
+import { verifyDocument } from '../verify/verify-document.js';
 import { provisionDevelopmentQuota } from '../services/provision-development.js';
 import { buildApp } from '../http/app.js';
 import { checkLedger } from '../ledger/check.js';
@@ -25,6 +29,9 @@ commands:
   stamp IN.pdf -o OUT.pdf [--page N] [--at X,Y] [--size PT] [--password P] [--reason TEXT]
                         put an e-meterai on IN.pdf (seal + PAdES signature, appended as an
                         incremental update); default: last page, bottom right, 70 pt
+  verify FILE.pdf [--trust CERT ...] [--json]
+                        check every signature and the e-meterai; exit 0 valid, 1 not, 2 unreadable
+                        (trusts the data directory's development root, plus each --trust file)
   docs errors           print docs/errors.md from the error registry
 
 options:
@@ -36,6 +43,7 @@ interface Flags {
   readonly json: boolean;
   readonly positionals: readonly string[];
   readonly options: Readonly<Record<string, string | undefined>>;
+  readonly lists: Readonly<Record<string, readonly string[] | undefined>>;
 }
 
 type Command = (config: Config, flags: Flags) => Promise<number>;
@@ -197,6 +205,47 @@ const stamp: Command = async (config, flags) => {
   }
 };
 
+/** A certificate file in PEM or DER. */
+function readCertificate(path: string): Uint8Array {
+  const bytes = readInput(path);
+  const text = new TextDecoder('latin1').decode(bytes);
+  const pem = /-----BEGIN CERTIFICATE-----([A-Za-z0-9+/=\s]+)-----END CERTIFICATE-----/.exec(text);
+  return pem ? new Uint8Array(Buffer.from(pem[1]!.replace(/\s+/g, ''), 'base64')) : bytes;
+}
+
+function trustAnchors(config: Config, files: readonly string[]): Uint8Array[] {
+  const anchors = files.map(readCertificate);
+  const developmentRoot = join(pkiDirectory(config.dataDir), 'root.pem');
+  if (config.mode === 'development' && existsSync(developmentRoot))
+    anchors.push(readCertificate(developmentRoot));
+  return anchors;
+}
+
+const verify: Command = async (config, flags) => {
+  const file = flags.positionals[1];
+  if (!file) invalid('name the PDF to verify: bubuh verify FILE.pdf');
+  const pdf = readInput(file);
+  const report = await verifyDocument(pdf, {
+    trustAnchors: trustAnchors(config, flags.lists['trust'] ?? []),
+    inflate: nodeInflateRaw,
+  });
+  if (flags.json) {
+    process.stdout.write(`${JSON.stringify(report)}\n`);
+  } else {
+    const lines = [`${file}: ${report.verdict}`];
+    for (const signature of report.signatures) {
+      const kind = signature.isEmeterai
+        ? `e-meterai ${signature.serial}`
+        : `signature "${signature.fieldName}"`;
+      lines.push(`  ${kind}: ${signature.verdict} (signed by ${signature.signerSubject ?? 'unknown'})`);
+      for (const finding of signature.findings) lines.push(`    ${finding.code}: ${finding.en}`);
+    }
+    for (const finding of report.reasons) lines.push(`  ${finding.code}: ${finding.en}`);
+    process.stdout.write(`${lines.join('\n')}\n`);
+  }
+  return report.verdict === 'valid' || report.verdict === 'valid_with_later_changes' ? 0 : 1;
+};
+
 const docsErrors: Command = async () => {
   process.stdout.write(renderErrorsMarkdown());
   return 0;
@@ -208,6 +257,7 @@ const commands: Record<string, Command> = {
   config: printConfig,
   'ledger check': ledgerCheck,
   stamp,
+  verify,
   'docs errors': docsErrors,
 };
 
@@ -223,6 +273,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       size: { type: 'string' },
       password: { type: 'string' },
       reason: { type: 'string' },
+      trust: { type: 'string', multiple: true },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -234,8 +285,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     return values.help ? 0 : 2;
   }
   const config = loadConfig(process.env, { BUBUH_DATA_DIR: values.data });
-  const { json, help: _help, data: _data, ...rest } = values;
-  return command(config, { json: json ?? false, positionals, options: rest });
+  const { json, help: _help, data: _data, trust, ...rest } = values;
+  return command(config, { json: json ?? false, positionals, options: rest, lists: { trust } });
 }
 
 export function runCli(argv: readonly string[]): void {

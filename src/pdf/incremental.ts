@@ -133,6 +133,11 @@ export class IncrementalUpdate {
     this.put(ref, value, null);
   }
 
+  /** The value this update already holds for `ref` (created or replaced), or undefined. */
+  pending(ref: PdfRef): PdfObject | undefined {
+    return this.objects.get(ref.objectNumber)?.value;
+  }
+
   /**
    * The signature dictionary (ISO 32000-2 §12.8.1). The writer adds /ByteRange and a /Contents
    * placeholder of `contentsBytes` zero bytes (written as 2 × contentsBytes hex digits), last.

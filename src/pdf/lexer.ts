@@ -163,6 +163,11 @@ export class Lexer {
     }
     // One division by an exact power of ten rounds correctly, unlike summing scaled digits.
     const value = fractionDigits === 0 ? mantissa : mantissa / powersOfTen[fractionDigits]!;
+    // PDF numbers stay far below 2^53 (ISO 32000-2 Annex C); a larger one is damage, and refusing it
+    // here keeps every value the reader gives one the writer can write back when it copies a dictionary.
+    if (!(Math.abs(value) <= Number.MAX_SAFE_INTEGER)) {
+      throw pdfDamaged(`a number too large to represent at byte ${this.tokenStart}`);
+    }
     this.position = position;
     this.numberValue = negative ? -value : value;
     if (this.numberValue === 0) this.numberValue = 0;
@@ -336,7 +341,8 @@ export class Lexer {
       position += 1;
     }
     this.position = position;
-    if (!isTokenEnd(bytes[position])) {
+    // A generation past 65535 (ISO 32000-2 §7.3.10) is not a reference, and could not be written back.
+    if (!isTokenEnd(bytes[position]) || generation > generationMax) {
       this.position = saved;
       return -1;
     }
@@ -350,6 +356,9 @@ export class Lexer {
     return -1;
   }
 }
+
+/** The largest generation number an indirect reference may have. */
+const generationMax = 65535;
 
 /** The bytes `start..end` as a Latin-1 JS string (for short texts such as keywords). */
 export function latin1(bytes: Uint8Array, start: number, end: number): string {

@@ -164,12 +164,23 @@ export class PdfDocument implements PageTreeSource {
       size = Math.max(size, section.objectNumberEnd, nonNegativeInteger(section.trailer.get('Size')) ?? 0);
     }
     if (this.scanned !== null) for (const number of this.scanned.keys()) size = Math.max(size, number + 1);
+    // A trailer's /Size (or a scanned object number) can claim billions; an update numbering its
+    // objects from there would write a file no reader, this one included, accepts.
+    checkLimit(this.limits, 'objectsMax', size);
     return size;
   }
 
   /** True when the object index was rebuilt by scanning because the xref offsets were wrong. */
   get recovered(): boolean {
     return this.scanned !== null;
+  }
+
+  /**
+   * The object numbers the recovery scan found, ascending; empty when the xref data was used as is.
+   * Unlike `0..size`, whose /Size a damaged trailer may set to billions, this is bounded by objectsMax.
+   */
+  recoveredObjectNumbers(): number[] {
+    return [...(this.scanned?.keys() ?? [])].sort((left, right) => left - right);
   }
 
   /** The newest trailer, with /Root /Info /ID /Encrypt taken from older trailers when it lacks them. */

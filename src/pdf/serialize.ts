@@ -4,8 +4,8 @@
  * the incremental writer sizes the whole update once, allocates once and copies once.
  *
  * Layout, fixed because tests and signatures depend on exact bytes:
- * - integers in decimal; other numbers with at most 6 decimals, trailing zeros dropped, never an
- *   exponent, and `-0` (also a negative value that rounds to zero) written as `0`;
+ * - integers in decimal; other numbers as the shortest decimal text that reads back as the same
+ *   double (so rewritten objects keep their numbers exactly), never an exponent, `-0` written as `0`;
  * - `[a b c]` and `<</Key value /Key value>>`: one space between items, none inside the brackets;
  * - strings literal `(...)` escaping `\ ( )` and CR LF TAB BS FF, or hex `<...>` in upper case when
  *   `hex` is set; names escape every byte outside `!`..`~`, the delimiters and `#` as `#XX`;
@@ -50,8 +50,12 @@ export function formatNumber(value: number): string {
   if (!Number.isFinite(value) || Math.abs(value) > Number.MAX_SAFE_INTEGER) {
     throw new Error(`serialize: number ${value} cannot be written in PDF`);
   }
-  // toFixed never uses an exponent below 1e21, and the magnitude is bounded above.
-  let text = value.toFixed(6);
+  // The shortest text that reads back as the same double, so a rewritten object (a page whose
+  // /Annots grew) keeps every other number exactly; JS switches to exponents only below 1e-6 here
+  // (the magnitude is bounded above), and PDF has none, so those are written in fixed form.
+  const shortest = String(value);
+  if (!shortest.includes('e')) return shortest;
+  let text = value.toFixed(20);
   let end = text.length;
   while (text.charCodeAt(end - 1) === 0x30) end -= 1;
   if (text.charCodeAt(end - 1) === 0x2e) end -= 1;

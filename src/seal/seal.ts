@@ -9,6 +9,7 @@
  */
 import QRCode from 'qrcode';
 import { BubuhError } from '../errors.js';
+import { encodeWithTemplate, fastQrVersion, type QrTemplate, templateFrom } from './qr-fast.js';
 import { isValidSerial } from './serial.js';
 
 export const sealSizePtMinimum = 40;
@@ -277,7 +278,8 @@ function serialDrawing(serial: string): string {
   return `${layout.textColour} rg\n${centredText(text, false, sizeUnits, centre, baseline)}`;
 }
 
-function checkInput(input: SealInput): void {
+/** Refuses a seal size, serial or address the seal cannot carry, with their own codes. */
+export function checkSealInput(input: SealInput): void {
   const { serial, url, sizePt } = input;
   if (typeof sizePt !== 'number' || !(sizePt >= sealSizePtMinimum && sizePt <= sealSizePtMaximum)) {
     throw new BubuhError('SEAL_SIZE_INVALID', {
@@ -322,16 +324,33 @@ const alphanumericTail = /[0-9A-Z]+$/;
 export function encodeSealQr(url: string): QrModules {
   const tail = alphanumericTail.exec(url)?.[0] ?? '';
   const head = url.slice(0, url.length - tail.length);
+  const headBytes = qrTextEncoder.encode(head);
+  // The fast path covers the usual shape (an address, then the serial); anything else, and the first
+  // symbol of each version, goes through the general encoder.
+  const version = head && tail ? fastQrVersion(headBytes.length, tail.length) : null;
+  const template = version === null ? undefined : qrTemplates.get(version);
+  if (version !== null && template !== undefined) {
+    return { size: template.size, data: encodeWithTemplate(template, version, headBytes, tail) };
+  }
   const segments: QRCode.QRCodeSegment[] = [];
-  if (head) segments.push({ data: new TextEncoder().encode(head), mode: 'byte' });
+  if (head) segments.push({ data: headBytes, mode: 'byte' });
   if (tail) segments.push({ data: tail, mode: 'alphanumeric' });
-  return QRCode.create(segments, { errorCorrectionLevel: 'M', maskPattern: sealQrMaskPattern }).modules;
+  const symbol = QRCode.create(segments, { errorCorrectionLevel: 'M', maskPattern: sealQrMaskPattern });
+  if (version !== null && symbol.version === version) {
+    const { size, data, reservedBit } = symbol.modules;
+    qrTemplates.set(version, templateFrom(size, data, reservedBit));
+  }
+  return symbol.modules;
 }
+
+const qrTextEncoder = new TextEncoder();
+/** Function patterns per QR version (at most `fastQrVersionMax` entries), taken from the general encoder. */
+const qrTemplates = new Map<number, QrTemplate>();
 
 /** Draws the seal for one stamp; the same input always gives the same bytes. */
 export function drawSeal(input: SealInput): SealDrawing {
   // Checked before encoding too, so a bad address is refused with its code rather than by the encoder.
-  checkInput(input);
+  checkSealInput(input);
   return drawSealWithModules(input, encodeSealQr(input.url));
 }
 
@@ -340,7 +359,7 @@ export function drawSeal(input: SealInput): SealDrawing {
  * encoding; it exists so the encoding can be measured, cached or replaced on its own.
  */
 export function drawSealWithModules(input: SealInput, modules: QrModules): SealDrawing {
-  checkInput(input);
+  checkSealInput(input);
   const { size, data } = modules;
   if (
     !Number.isInteger(size) ||

@@ -17,8 +17,8 @@ import { openStandardSecurityHandler } from '../pdf/crypt/standard-handler.js';
 import type { RawInflate } from '../pdf/filters.js';
 import { placeSeal, visiblePageSize } from '../pdf/geometry.js';
 import { fillSignature, IncrementalUpdate } from '../pdf/incremental.js';
-import type { PdfLimits } from '../pdf/limits.js';
-import { type ObjectSpan, rewriteWithFreshXref } from '../pdf/normalise.js';
+import { checkLimit, type PdfLimits } from '../pdf/limits.js';
+import { type ObjectSpan, objectNumberMax, rewriteWithFreshXref } from '../pdf/normalise.js';
 import {
   isArray,
   isDict,
@@ -31,8 +31,8 @@ import {
   PdfStream,
   PdfString,
 } from '../pdf/objects.js';
-import { openPdf, type PdfDocument, type PdfPage } from '../pdf/reader.js';
-import { type QrModules, drawSealWithModules } from '../seal/seal.js';
+import { openPdf, type PdfDocument, type PdfPage, type PdfSpan } from '../pdf/reader.js';
+import { checkSealInput, drawSealWithModules, type QrModules } from '../seal/seal.js';
 
 export interface StampRequest {
   readonly pdf: Uint8Array;
@@ -92,6 +92,8 @@ export const sealSizePtDefault = 70;
 export const sealMarginPt = 36;
 /** Annotation flags: Print (bit 3) and Locked (bit 8), so the seal prints and cannot be moved. */
 const widgetFlags = 4 | 128;
+/** New objects a stamp adds: the seal appearance, the signature dictionary and the widget. */
+const stampObjectCount = 3;
 /** /SigFlags: SignaturesExist (1) | AppendOnly (2). */
 const signatureFlags = 3;
 
@@ -109,17 +111,37 @@ function openForStamping(
   });
 }
 
-/** A damaged cross-reference table is rebuilt from the objects the reader found by scanning. */
+/**
+ * A damaged cross-reference table is rebuilt from the objects the reader found by scanning. Only
+ * whole objects (`N G obj … endobj`) can be copied verbatim; a found object that is not whole (its
+ * `endobj` is missing, its generation is out of range) is refused rather than silently dropped,
+ * because the signed file would then lack part of what the person uploaded.
+ */
 function normalise(document: PdfDocument): Uint8Array {
   const spans: ObjectSpan[] = [];
-  for (let objectNumber = 1; objectNumber < document.size; objectNumber += 1) {
+  for (const objectNumber of document.recoveredObjectNumbers()) {
     const span = document.objectSpan(objectNumber);
     if (!span) continue;
-    const header = /^(\d+)\s+(\d+)\s+obj/.exec(latin1(document.bytes.subarray(span.start, span.start + 32)));
-    if (!header || Number(header[1]) !== objectNumber) continue;
-    spans.push({ objectNumber, generation: Number(header[2]), start: span.start, end: span.end });
+    const generation = wholeObjectGeneration(document.bytes, objectNumber, span);
+    if (generation === null) {
+      throw new BubuhError('PDF_DAMAGED', {
+        problem: `object ${objectNumber} is not a whole 'N G obj … endobj'`,
+      });
+    }
+    spans.push({ objectNumber, generation, start: span.start, end: span.end });
   }
+  if (spans.length === 0) throw new BubuhError('PDF_DAMAGED', { problem: 'no whole objects were found' });
   return rewriteWithFreshXref(document.bytes, spans, document.trailer);
+}
+
+/** The generation of the object at `span` when it is exactly what `rewriteWithFreshXref` copies; else null. */
+function wholeObjectGeneration(bytes: Uint8Array, objectNumber: number, span: PdfSpan): number | null {
+  const header = /^(\d+) (\d+) obj/.exec(latin1(bytes.subarray(span.start, span.start + 32)));
+  const generation = Number(header?.[2]);
+  const closed = latin1(bytes.subarray(span.end - 6, span.end)) === 'endobj';
+  const numbered = header !== null && header[1] === String(objectNumber) && header[2] === String(generation);
+  const inRange = objectNumber >= 1 && objectNumber <= objectNumberMax && generation <= 65535;
+  return closed && numbered && inRange && span.end > span.start ? generation : null;
 }
 
 function latin1(bytes: Uint8Array): string {
@@ -177,16 +199,31 @@ function attachToPage(update: IncrementalUpdate, document: PdfDocument, page: Pd
   update.set(page.ref, page.dict.clone().set('Annots', [...existing, widget]));
 }
 
+/**
+ * A value as this stamp leaves it: an object the update already replaced reads as replaced, so that
+ * when a hostile file makes one object play two parts (the catalog is also the page, the page is
+ * also the AcroForm), the second change builds on the first instead of discarding it.
+ */
+function latest(update: IncrementalUpdate, document: PdfDocument, value: PdfObject | undefined): PdfObject {
+  const pending = isRef(value) ? update.pending(value) : undefined;
+  return pending ?? document.resolve(value);
+}
+
 /** Adds the field to the AcroForm (creating it when absent) and sets SignaturesExist | AppendOnly. */
 function attachToForm(update: IncrementalUpdate, document: PdfDocument, field: PdfRef): void {
   const rootRef = document.trailer.get('Root');
   if (!isRef(rootRef)) throw new BubuhError('PDF_DAMAGED', {});
-  const current = document.catalog.get('AcroForm');
-  const form = document.resolve(current);
+  const catalogValue = latest(update, document, rootRef);
+  const catalog = isDict(catalogValue) ? catalogValue : document.catalog;
+  const current = catalog.get('AcroForm');
+  const form = latest(update, document, current);
   const formDict = isDict(form) ? form.clone() : new PdfDict();
-  const fields = document.resolve(formDict.get('Fields'));
-  const fieldList: PdfObject[] = isArray(fields) ? [...fields, field] : [field];
   const fieldsRef = formDict.get('Fields');
+  const fields = latest(update, document, fieldsRef);
+  // The /Fields array may be the page's /Annots array too, which already holds the widget.
+  const fieldList: PdfObject[] = isArray(fields)
+    ? [...fields.filter((item) => item !== field), field]
+    : [field];
   if (isRef(fieldsRef) && isArray(fields)) update.set(fieldsRef, fieldList);
   else formDict.set('Fields', fieldList);
   const flags = formDict.get('SigFlags');
@@ -195,7 +232,7 @@ function attachToForm(update: IncrementalUpdate, document: PdfDocument, field: P
     update.set(current, formDict);
     return;
   }
-  update.set(rootRef, document.catalog.clone().set('AcroForm', formDict));
+  update.set(rootRef, catalog.clone().set('AcroForm', formDict));
 }
 
 function signatureDictionary(request: StampRequest): PdfDict {
@@ -216,16 +253,12 @@ function asciiOnly(text: string): string {
   return text.replace(/[^\x20-\x7e]/g, '?').slice(0, 200);
 }
 
-export async function stampDocument(
+/** Everything the stamp reads from the document, ending in an update ready to build and sign. */
+function planStamp(
+  document: PdfDocument,
   request: StampRequest,
   environment: StampEnvironment,
-): Promise<StampResult> {
-  let document = openForStamping(request.pdf, request, environment);
-  let normalised = false;
-  if (document.recovered) {
-    document = openForStamping(normalise(document), request, environment);
-    normalised = true;
-  }
+): { update: IncrementalUpdate; page: PdfPage } {
   if (document.security && !canSign(document.security)) throw new BubuhError('PDF_SIGNING_NOT_PERMITTED', {});
   const page = document.getPage(request.page ?? 'last');
   const sizePt = request.sizePt ?? sealSizePtDefault;
@@ -234,6 +267,9 @@ export async function stampDocument(
   const y = request.y ?? sealMarginPt;
   const placement = placeSeal(page, { x, y, sizePt });
 
+  // The update numbers its objects from /Size on; the stamped file must stay within the object
+  // limit, or it could not be read again (not even by this reader).
+  checkLimit(document.limits, 'objectsMax', document.size + stampObjectCount);
   const update = new IncrementalUpdate(document, { fileIdentifier: environment.randomBytes(16) });
   const appearance = update.allocate();
   const signature = update.allocate();
@@ -259,6 +295,33 @@ export async function stampDocument(
   );
   attachToPage(update, document, page, widget);
   attachToForm(update, document, widget);
+  return { update, page };
+}
+
+export async function stampDocument(
+  request: StampRequest,
+  environment: StampEnvironment,
+): Promise<StampResult> {
+  // What the seal itself cannot carry is refused before the document is read, with its own code.
+  checkSealInput({
+    serial: request.serial,
+    url: request.verifyUrl,
+    sizePt: request.sizePt ?? sealSizePtDefault,
+  });
+  let document = openForStamping(request.pdf, request, environment);
+  let normalised = false;
+  let planned = document.recovered ? null : planStamp(document, request, environment);
+  // The lazy reader may find the cross-reference data broken only while planning reads the page or
+  // the form; the stamp must then go onto the normalised file all the same.
+  if (planned === null || document.recovered) {
+    document = openForStamping(normalise(document), request, environment);
+    normalised = true;
+    planned = planStamp(document, request, environment);
+    if (document.recovered) {
+      throw new BubuhError('PDF_DAMAGED', { problem: 'the cross-reference data cannot be rebuilt' });
+    }
+  }
+  const { update, page } = planned;
   const result = update.build();
   const byteRange = result.byteRange!;
   const bytes = result.bytes;
