@@ -30,6 +30,8 @@ export interface Config {
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   readonly postgresPoolMax: number;
   readonly sqliteBusyTimeoutMs: number;
+  readonly sqlitePageBytes: number;
+  readonly sqliteCheckpointPages: number;
   readonly ledgerBatchTransfersMax: number;
   readonly ledgerQueueTransfersMax: number;
   readonly ledgerSweepIntervalMs: number;
@@ -100,6 +102,20 @@ const settings: readonly Setting[] = [
     kind: { type: 'integer', min: 0, max: 60_000 },
     fallback: 5000,
     help: 'how long SQLite waits for another process holding the write lock',
+  },
+  {
+    key: 'sqlitePageBytes',
+    variable: 'BUBUH_SQLITE_PAGE_BYTES',
+    kind: { type: 'integer', min: 512, max: 65536 },
+    fallback: 1024,
+    help: 'SQLite page size for a new database (a power of two); small pages write less per commit',
+  },
+  {
+    key: 'sqliteCheckpointPages',
+    variable: 'BUBUH_SQLITE_CHECKPOINT_PAGES',
+    kind: { type: 'integer', min: 100, max: 1_000_000 },
+    fallback: 32768,
+    help: 'WAL pages written before SQLite copies them back into the database file (a checkpoint)',
   },
   {
     key: 'ledgerBatchTransfersMax',
@@ -231,6 +247,13 @@ export function loadConfig(
     result[setting.key] = parseValue(setting, String(raw));
   }
   result['dataDir'] = resolve(String(result['dataDir']));
+  const pageBytes = Number(result['sqlitePageBytes']);
+  if ((pageBytes & (pageBytes - 1)) !== 0) {
+    throw new BubuhError('CONFIG_INVALID', {
+      variable: 'BUBUH_SQLITE_PAGE_BYTES',
+      problem: `${pageBytes} is not a power of two (512, 1024, 2048, … 65536)`,
+    });
+  }
   const publicBaseUrl = String(result['publicBaseUrl']);
   if (publicBaseUrl.length > 55) {
     throw new BubuhError('CONFIG_INVALID', {

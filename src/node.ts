@@ -33,6 +33,8 @@ export async function createNode(
     databaseUrl: config.databaseUrl,
     postgresPoolMax: config.postgresPoolMax,
     sqliteBusyTimeoutMs: config.sqliteBusyTimeoutMs,
+    sqlitePageBytes: config.sqlitePageBytes,
+    sqliteCheckpointPages: config.sqliteCheckpointPages,
     ...(options.postgresSchema ? { postgresSchema: options.postgresSchema } : {}),
   });
   const ledger = new Ledger(storage, {
