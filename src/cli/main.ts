@@ -89,7 +89,7 @@ const serve: Command = async (config) => {
 const migrate: Command = async (config) => {
   const storage = await storageFor(config);
   try {
-    const report = await migrateToLatest(storage.db);
+    const report = await migrateToLatest(storage.db, storage.dialect === 'postgres' ? 'public' : undefined);
     process.stdout.write(`${storage.description}: schema at ${report.latest}\n`);
   } finally {
     await storage.close();

@@ -128,6 +128,11 @@ function openSqlite(options: StorageOptions): Storage {
   };
 }
 
+/** Where the migrator keeps its tables: the node's schema on PostgreSQL (`public` by default). */
+export function migrationSchemaOf(storage: Storage, options: StorageOptions): string | undefined {
+  return storage.dialect === 'postgres' ? (options.postgresSchema ?? 'public') : undefined;
+}
+
 /** Opens storage from configuration and brings its schema to the latest migration. */
 export async function openStorage(options: StorageOptions): Promise<Storage> {
   const storage = options.databaseUrl ? openPostgres(options, options.databaseUrl) : openSqlite(options);
@@ -135,7 +140,7 @@ export async function openStorage(options: StorageOptions): Promise<Storage> {
     if (storage.dialect === 'postgres' && options.postgresSchema) {
       await sql`create schema if not exists ${sql.id(options.postgresSchema)}`.execute(storage.db);
     }
-    await migrateToLatest(storage.db);
+    await migrateToLatest(storage.db, migrationSchemaOf(storage, options));
   } catch (error) {
     await storage.close().catch(() => {});
     throw new BubuhError('STORAGE_UNAVAILABLE', {}, { cause: error });

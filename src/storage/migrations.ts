@@ -100,9 +100,17 @@ export interface MigrationReport {
   readonly latest: string;
 }
 
-/** Applies every migration not yet applied; throws the first failure. */
-export async function migrateToLatest<Schema>(db: Kysely<Schema>): Promise<MigrationReport> {
-  const migrator = new Migrator({ db, provider: new InCodeMigrations() });
+/**
+ * Applies every migration not yet applied; throws the first failure. On PostgreSQL `schema` names where
+ * the migrator keeps its own tables: Kysely looks for them in every schema otherwise, and a copy left in
+ * another schema would make it skip creating them in this one.
+ */
+export async function migrateToLatest<Schema>(db: Kysely<Schema>, schema?: string): Promise<MigrationReport> {
+  const migrator = new Migrator({
+    db,
+    provider: new InCodeMigrations(),
+    ...(schema ? { migrationTableSchema: schema } : {}),
+  });
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw error;
   const names = Object.keys(migrations);

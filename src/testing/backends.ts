@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { sql } from 'kysely';
+import pg from 'pg';
 import { openStorage, type Storage } from '../storage/database.js';
 
 export type BackendName = 'sqlite' | 'postgres';
@@ -41,8 +42,24 @@ export async function openFreshBackend(name: BackendName, postgresPoolMax = 10):
   const databaseUrl = postgresUrl();
   if (!databaseUrl) return null;
   const postgresSchema = `t_${randomBytes(6).toString('hex')}`;
-  const storage = await openStorage({ dataDir, databaseUrl, postgresSchema, postgresPoolMax });
-  return { name, openOptions: { dataDir, databaseUrl, postgresSchema }, storage };
+  try {
+    const storage = await openStorage({ dataDir, databaseUrl, postgresSchema, postgresPoolMax });
+    return { name, openOptions: { dataDir, databaseUrl, postgresSchema }, storage };
+  } catch (error) {
+    await dropSchema(databaseUrl, postgresSchema);
+    throw error;
+  }
+}
+
+/** Drops a test schema through a connection of its own (used when opening the storage failed). */
+async function dropSchema(databaseUrl: string, schema: string): Promise<void> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    await client.query(`drop schema if exists "${schema}" cascade`);
+  } finally {
+    await client.end();
+  }
 }
 
 export async function disposeBackend(backend: Backend): Promise<void> {
