@@ -4,6 +4,7 @@
  * serial and seal; then what later revisions changed. Each check has an outcome ('ok' or a stable
  * code) and every failure also becomes a finding with English and Indonesian text.
  */
+import { concatBytes } from '../bytes.js';
 import { isName } from '../pdf/objects.js';
 import type { PdfDocument } from '../pdf/reader.js';
 import { serialProblem } from '../seal/serial.js';
@@ -243,22 +244,10 @@ async function checkSignatureValue(
     );
     return 'signature_algorithm_unsupported';
   }
-  const signedBytes = signedData.signedAttributes ?? concatenate(ranges);
+  const signedBytes = signedData.signedAttributes ?? concatBytes(ranges);
   const valid = await verifySignature(signer, scheme, signedData.signature, signedBytes);
   if (!valid) findings.push(finding('signature_invalid'));
   return valid ? 'ok' : 'signature_invalid';
-}
-
-function concatenate(parts: readonly Uint8Array[]): Uint8Array {
-  let total = 0;
-  for (const part of parts) total += part.length;
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
 }
 
 async function checkSigningCertificate(signedData: ParsedSignedData, signer: Certificate): Promise<string> {

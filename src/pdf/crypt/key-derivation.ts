@@ -3,6 +3,7 @@
  * §7.6.3.4 (algorithms 2 to 7, revisions 2 to 4, MD5 and RC4) and ISO 32000-2 §7.6.4.3 (algorithms
  * 2.A and 2.B, revisions 5 and 6, SHA-2 and AES-256). Every function is pure: bytes in, bytes out.
  */
+import { concatBytes } from '../../bytes.js';
 import { cbc, ecb } from '@noble/ciphers/aes.js';
 import { md5 } from '@noble/hashes/legacy.js';
 import { sha256, sha384, sha512 } from '@noble/hashes/sha2.js';
@@ -160,12 +161,12 @@ export function modernHash(
   salt: Uint8Array,
   userData: Uint8Array,
 ): Uint8Array {
-  let key = sha256(concatenate([password, salt, userData]));
+  let key = sha256(concatBytes([password, salt, userData]));
   if (revision === 5) return key;
   // The loop ends after at least 64 rounds; the extra rounds are bounded because the last byte of E is
   // at most 255, so round 288 always satisfies `last <= round - 32`.
   for (let round = 1; round <= 288; round += 1) {
-    const block = concatenate([password, key, userData]);
+    const block = concatBytes([password, key, userData]);
     const repeated = new Uint8Array(block.length * 64);
     for (let copy = 0; copy < 64; copy += 1) repeated.set(block, copy * block.length);
     const encrypted = cbc(key.subarray(0, 16), key.subarray(16, 32), { disablePadding: true }).encrypt(
@@ -213,16 +214,4 @@ export function authenticateModernUser(
 /** The decrypted 16-byte `/Perms` block (algorithm 2.A step f / algorithm 13). */
 export function decryptPermsBlock(fileKey: Uint8Array, perms: Uint8Array): Uint8Array {
   return ecb(fileKey, { disablePadding: true }).decrypt(perms.subarray(0, 16));
-}
-
-export function concatenate(parts: readonly Uint8Array[]): Uint8Array {
-  let length = 0;
-  for (const part of parts) length += part.length;
-  const joined = new Uint8Array(length);
-  let offset = 0;
-  for (const part of parts) {
-    joined.set(part, offset);
-    offset += part.length;
-  }
-  return joined;
 }

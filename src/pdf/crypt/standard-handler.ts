@@ -3,6 +3,7 @@
  * checks a password, recovers the file key, and decrypts and encrypts strings and streams with RC4,
  * AES-128 (`/AESV2`) or AES-256 (`/AESV3`). Pure and isomorphic: noble hashes and ciphers only.
  */
+import { concatBytes } from '../../bytes.js';
 import { cbc } from '@noble/ciphers/aes.js';
 import { randomBytes as platformRandomBytes } from '@noble/ciphers/utils.js';
 import { md5 } from '@noble/hashes/legacy.js';
@@ -17,7 +18,6 @@ import {
   authenticateLegacyUser,
   authenticateModernOwner,
   authenticateModernUser,
-  concatenate,
   decryptPermsBlock,
   legacyPasswordBytes,
   modernPasswordBytes,
@@ -187,7 +187,7 @@ class StandardSecurityHandler implements SecurityHandler {
     const iv = this.randomBytes(aesBlockBytes);
     if (iv.length !== aesBlockBytes)
       throw new Error(`encrypt invariant: randomBytes gave ${iv.length} bytes, not 16`);
-    return concatenate([iv, cbc(key, iv).encrypt(bytes)]);
+    return concatBytes([iv, cbc(key, iv).encrypt(bytes)]);
   }
 
   /** Algorithm 1: the per-object key; AES-256 uses the file key itself (algorithm 1.A). */
