@@ -43,6 +43,7 @@ export function accountFromRow(row: Database['ledger_accounts']): Account {
     debitsPosted: row.debits_posted,
     creditsPending: row.credits_pending,
     creditsPosted: row.credits_posted,
+    lastTransferId: row.last_transfer_id,
     timestamp: row.timestamp,
   };
 }
@@ -61,6 +62,8 @@ export function transferFromRow(row: Database['ledger_transfers']): Transfer {
     kind,
     timeoutSeconds: row.timeout_s,
     timestamp: row.timestamp,
+    debitPreviousId: row.debit_previous_id,
+    creditPreviousId: row.credit_previous_id,
   };
 }
 

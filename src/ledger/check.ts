@@ -87,8 +87,9 @@ async function checkPendingStates(storage: Storage, problems: string[]): Promise
   }
   const unresolved = await sql<{ id: string; status: string }>`
     select p.id, p.status from ledger_pending p
-    where p.status in ('posted', 'voided')
-      and not exists (select 1 from ledger_transfers r where r.pending_id = p.id)`.execute(storage.db);
+      left join (select distinct pending_id from ledger_transfers where pending_id is not null) r
+        on r.pending_id = p.id
+    where p.status in ('posted', 'voided') and r.pending_id is null`.execute(storage.db);
   for (const row of unresolved.rows)
     problems.push(`pending transfer ${row.id} is '${row.status}' with no resolution`);
   const open = await storage.db

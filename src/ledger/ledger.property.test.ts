@@ -187,6 +187,22 @@ test('property: the ledger matches the reference model on every backend', async 
             accounts.map((a) => [a.id, [a.debitsPending, a.debitsPosted, a.creditsPending, a.creditsPosted]]),
           );
           assert.deepEqual(realBalances, expectedBalances);
+          // Each account's history chain lists exactly the transfers touching it, newest first.
+          for (const accountId of Object.keys(expectedBalances)) {
+            const chain = await ledger.getAccountTransfers(accountId, { limit: 1000 });
+            const touching = await storage.db
+              .selectFrom('ledger_transfers')
+              .select('id')
+              .where((eb) =>
+                eb.or([eb('debit_account_id', '=', accountId), eb('credit_account_id', '=', accountId)]),
+              )
+              .orderBy('timestamp', 'desc')
+              .execute();
+            assert.deepEqual(
+              chain.map((transfer) => transfer.id),
+              touching.map((row) => row.id),
+            );
+          }
           await ledger.close();
         } catch (error) {
           // The operations and the real results so far make a failure readable without a debugger.

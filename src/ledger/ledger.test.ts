@@ -328,7 +328,7 @@ test('the queue is bounded: past its limit requests are refused with LEDGER_OVER
   });
 });
 
-test('history: an account’s transfers newest first, paged by timestamp cursor', async (t) => {
+test('history: an account’s transfers newest first, paged by a transfer-id cursor', async (t) => {
   await eachBackend(t, async ({ storage }) => {
     const ledger = makeLedger(storage);
     await setUpAccounts(ledger);
@@ -359,14 +359,18 @@ test('history: an account’s transfers newest first, paged by timestamp cursor'
       page1.map((transfer) => transfer.id),
       [id(6), id(5), id(4), id(3)],
     );
-    const page2 = await ledger.getAccountTransfers('customer:a:quota', {
-      limit: 4,
-      before: page1[3]!.timestamp,
-    });
+    const page2 = await ledger.getAccountTransfers('customer:a:quota', { limit: 4, after: page1[3]!.id });
     assert.deepEqual(
       page2.map((transfer) => transfer.id),
       [id(2), id(1)],
     );
+    assert.deepEqual(await ledger.getAccountTransfers('customer:a:quota', { after: id(1) }), []);
+    const issuer = await ledger.getAccountTransfers('issuer', { limit: 1000 });
+    assert.deepEqual(
+      issuer.map((transfer) => transfer.id),
+      [id(5), id(4), id(3), id(2), id(1)],
+    );
+    assert.deepEqual(await ledger.getAccountTransfers('nobody'), []);
     await ledger.close();
   });
 });

@@ -5,7 +5,9 @@
  * is exactly the length of the previous commit, so an idle ledger adds no delay and a busy one pays
  * one fsync for many transfers. Batch size and queue length are bounded.
  */
+import { sql } from 'kysely';
 import { BubuhError } from '../errors.js';
+import type { Database } from '../storage/schema.js';
 import type { Storage } from '../storage/database.js';
 import {
   accountFromRow,
@@ -253,29 +255,39 @@ export class Ledger {
   }
 
   /**
-   * One account's transfers, newest first. `before` is the timestamp of the last row of the previous
-   * page (a cursor); `limit` is at most 1000.
+   * One account's transfers, newest first, by walking its history chain (each transfer names the
+   * previous one of its debit and of its credit account). `after` is the id of the last transfer of
+   * the previous page (a cursor); `limit` is at most 1000.
    */
   async getAccountTransfers(
     accountId: string,
-    options: { limit?: number; before?: number } = {},
+    options: { limit?: number; after?: string } = {},
   ): Promise<Transfer[]> {
     const limit = Math.min(Math.max(options.limit ?? 100, 1), 1000);
-    const before = options.before ?? Number.MAX_SAFE_INTEGER;
-    const side = (column: 'debit_account_id' | 'credit_account_id') =>
-      this.storage.db
-        .selectFrom('ledger_transfers')
-        .selectAll()
-        .where(column, '=', accountId)
-        .where('timestamp', '<', before)
-        .orderBy('timestamp', 'desc')
-        .limit(limit)
-        .execute();
-    const [debits, credits] = await Promise.all([side('debit_account_id'), side('credit_account_id')]);
-    return [...debits, ...credits]
-      .sort((a, b) => b.timestamp - a.timestamp)
-      .slice(0, limit)
-      .map(transferFromRow);
+    let start: string | null;
+    if (options.after) {
+      const [previous] = await this.lookupTransfers([options.after]);
+      if (!previous) return [];
+      if (previous.debitAccountId === accountId) start = previous.debitPreviousId;
+      else if (previous.creditAccountId === accountId) start = previous.creditPreviousId;
+      else return [];
+    } else {
+      const [account] = await this.lookupAccounts([accountId]);
+      start = account?.lastTransferId ?? null;
+    }
+    if (!start) return [];
+    const rows = await sql<Database['ledger_transfers']>`with recursive chain(id, depth) as (
+        select cast(${start} as text), cast(0 as integer)
+        union all
+        select case when t.debit_account_id = ${accountId} then t.debit_previous_id else t.credit_previous_id end,
+          c.depth + 1
+        from chain c join ledger_transfers t on t.id = c.id
+        where c.depth + 1 < ${limit}
+      )
+      select t.* from chain c join ledger_transfers t on t.id = c.id order by c.depth`.execute(
+      this.storage.db,
+    );
+    return rows.rows.map(transferFromRow);
   }
 }
 

@@ -107,10 +107,28 @@ export class BatchState {
     });
   }
 
-  addTransfer(transfer: Transfer): void {
+  /** Adds a new transfer at the head of both its accounts' history chains. */
+  addTransfer(unlinked: Omit<Transfer, 'debitPreviousId' | 'creditPreviousId'>): void {
+    const debit = this.accounts.get(unlinked.debitAccountId);
+    const credit = this.accounts.get(unlinked.creditAccountId);
+    assert(debit !== undefined && credit !== undefined, `accounts of transfer ${unlinked.id} not loaded`);
+    const transfer: Transfer = {
+      ...unlinked,
+      debitPreviousId: debit.lastTransferId,
+      creditPreviousId: credit.lastTransferId,
+    };
+    const heads = [debit.lastTransferId, credit.lastTransferId] as const;
+    const touched = [this.touchedAccounts.has(debit.id), this.touchedAccounts.has(credit.id)] as const;
+    debit.lastTransferId = transfer.id;
+    credit.lastTransferId = transfer.id;
+    this.touchedAccounts.add(debit.id).add(credit.id);
     this.transfers.set(transfer.id, transfer);
     this.createdTransfers.push(transfer);
     this.journal.push(() => {
+      debit.lastTransferId = heads[0];
+      credit.lastTransferId = heads[1];
+      if (!touched[0]) this.touchedAccounts.delete(debit.id);
+      if (!touched[1]) this.touchedAccounts.delete(credit.id);
       this.transfers.delete(transfer.id);
       this.createdTransfers.pop();
     });
@@ -174,6 +192,7 @@ export function applyCreateAccount(state: BatchState, input: AccountInput): Acco
     debitsPosted: 0,
     creditsPending: 0,
     creditsPosted: 0,
+    lastTransferId: null,
     timestamp: state.nextTimestamp(),
   });
   return 'ok';
@@ -252,7 +271,7 @@ function applyNewBalanceTransfer(
   if (credit.flags & accountFlags.creditsMustNotExceedDebits && creditsAfter > credit.debitsPosted) {
     return 'exceeds_debits';
   }
-  const transfer: Transfer = {
+  const transfer = {
     id: input.id,
     debitAccountId: debit.id,
     creditAccountId: credit.id,
@@ -317,7 +336,7 @@ function applyResolvePending(
   const credit = state.accounts.get(pendingTransfer.creditAccountId);
   assert(debit !== undefined && credit !== undefined, `accounts of pending ${pendingTransfer.id} not loaded`);
   const amount = kind === 'post_pending' ? (input.amount ?? pendingAmount) : pendingAmount;
-  const transfer: Transfer = {
+  const transfer = {
     id: input.id,
     debitAccountId: debit.id,
     creditAccountId: credit.id,

@@ -61,10 +61,10 @@ async function writeAccounts(db: Executor, state: BatchState): Promise<void> {
     const column = <K extends keyof (typeof created)[number]>(key: K) =>
       created.map((account) => account[key]);
     await sql`insert into ledger_accounts
-      (id, ledger, code, flags, debits_pending, debits_posted, credits_pending, credits_posted, timestamp)
+      (id, ledger, code, flags, debits_pending, debits_posted, credits_pending, credits_posted, last_transfer_id, timestamp)
       select * from unnest(${column('id')}::text[], ${column('ledger')}::integer[], ${column('code')}::integer[],
         ${column('flags')}::integer[], ${column('debitsPending')}::bigint[], ${column('debitsPosted')}::bigint[],
-        ${column('creditsPending')}::bigint[], ${column('creditsPosted')}::bigint[], ${column('timestamp')}::bigint[])`.execute(
+        ${column('creditsPending')}::bigint[], ${column('creditsPosted')}::bigint[], ${column('lastTransferId')}::text[], ${column('timestamp')}::bigint[])`.execute(
       db,
     );
   }
@@ -75,10 +75,10 @@ async function writeAccounts(db: Executor, state: BatchState): Promise<void> {
     const column = <K extends keyof (typeof updated)[number]>(key: K) =>
       updated.map((account) => account[key]);
     await sql`update ledger_accounts as a set debits_pending = v.debits_pending, debits_posted = v.debits_posted,
-        credits_pending = v.credits_pending, credits_posted = v.credits_posted
+        credits_pending = v.credits_pending, credits_posted = v.credits_posted, last_transfer_id = v.last_transfer_id
       from unnest(${column('id')}::text[], ${column('debitsPending')}::bigint[], ${column('debitsPosted')}::bigint[],
-        ${column('creditsPending')}::bigint[], ${column('creditsPosted')}::bigint[])
-        as v(id, debits_pending, debits_posted, credits_pending, credits_posted)
+        ${column('creditsPending')}::bigint[], ${column('creditsPosted')}::bigint[], ${column('lastTransferId')}::text[])
+        as v(id, debits_pending, debits_posted, credits_pending, credits_posted, last_transfer_id)
       where a.id = v.id`.execute(db);
   }
 }
@@ -89,12 +89,14 @@ async function writeTransfers(db: Executor, state: BatchState): Promise<void> {
   const column = <K extends keyof (typeof transfers)[number]>(key: K) =>
     transfers.map((transfer) => transfer[key]);
   await sql`insert into ledger_transfers
-    (id, debit_account_id, credit_account_id, amount, pending_id, ledger, code, kind, timeout_s, timestamp)
+    (id, debit_account_id, credit_account_id, amount, pending_id, ledger, code, kind, timeout_s, timestamp,
+      debit_previous_id, credit_previous_id)
     select * from unnest(${column('id')}::text[], ${column('debitAccountId')}::text[],
       ${column('creditAccountId')}::text[], ${column('amount')}::bigint[], ${column('pendingId')}::text[],
       ${column('ledger')}::integer[], ${column('code')}::integer[],
       ${transfers.map((transfer) => transferKinds[transfer.kind])}::integer[], ${column('timeoutSeconds')}::integer[],
-      ${column('timestamp')}::bigint[])`.execute(db);
+      ${column('timestamp')}::bigint[], ${column('debitPreviousId')}::text[],
+      ${column('creditPreviousId')}::text[])`.execute(db);
 }
 
 async function writePending(db: Executor, state: BatchState): Promise<void> {

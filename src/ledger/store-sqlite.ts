@@ -73,13 +73,13 @@ export function sqliteStatements(database: SqliteDatabase.Database): SqliteState
       "select id from ledger_pending where status = 'pending' and expires_at <= ? order by expires_at limit ?",
     ),
     insertAccount: database.prepare(
-      'insert into ledger_accounts (id, ledger, code, flags, debits_pending, debits_posted, credits_pending, credits_posted, timestamp) values (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      'insert into ledger_accounts (id, ledger, code, flags, debits_pending, debits_posted, credits_pending, credits_posted, last_transfer_id, timestamp) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     ),
     updateAccount: database.prepare(
-      'update ledger_accounts set debits_pending = ?, debits_posted = ?, credits_pending = ?, credits_posted = ? where id = ?',
+      'update ledger_accounts set debits_pending = ?, debits_posted = ?, credits_pending = ?, credits_posted = ?, last_transfer_id = ? where id = ?',
     ),
     insertTransfer: database.prepare(
-      'insert into ledger_transfers (id, debit_account_id, credit_account_id, amount, pending_id, ledger, code, kind, timeout_s, timestamp) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      'insert into ledger_transfers (id, debit_account_id, credit_account_id, amount, pending_id, ledger, code, kind, timeout_s, timestamp, debit_previous_id, credit_previous_id) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     ),
     insertPending: database.prepare(
       'insert into ledger_pending (id, status, expires_at, resolved_by, resolved_at) values (?, ?, ?, ?, ?)',
@@ -130,13 +130,21 @@ function writeRows(statements: SqliteStatements, state: BatchState): void {
       a.debitsPosted,
       a.creditsPending,
       a.creditsPosted,
+      a.lastTransferId,
       a.timestamp,
     );
   }
   for (const id of state.touchedAccounts) {
     if (state.createdAccounts.has(id)) continue;
     const a = state.accounts.get(id)!;
-    statements.updateAccount.run(a.debitsPending, a.debitsPosted, a.creditsPending, a.creditsPosted, id);
+    statements.updateAccount.run(
+      a.debitsPending,
+      a.debitsPosted,
+      a.creditsPending,
+      a.creditsPosted,
+      a.lastTransferId,
+      id,
+    );
   }
   for (const t of state.createdTransfers) {
     statements.insertTransfer.run(
@@ -150,6 +158,8 @@ function writeRows(statements: SqliteStatements, state: BatchState): void {
       transferKinds[t.kind],
       t.timeoutSeconds,
       t.timestamp,
+      t.debitPreviousId,
+      t.creditPreviousId,
     );
   }
   for (const id of state.createdPending) {

@@ -49,6 +49,8 @@ export interface Account {
   debitsPosted: number;
   creditsPending: number;
   creditsPosted: number;
+  /** The newest transfer on this account: the head of its history chain (see `Transfer`). */
+  lastTransferId: string | null;
   /** Microseconds since the epoch when the account was created. */
   readonly timestamp: number;
 }
@@ -86,6 +88,13 @@ export interface Transfer {
   readonly timeoutSeconds: number;
   /** Microseconds since the epoch, strictly increasing on one node. */
   readonly timestamp: number;
+  /**
+   * The previous transfer of the debit (and of the credit) account. Each account's history is this
+   * chain from its `lastTransferId`, so a transfer adds no entries to secondary indexes: a batch that
+   * credits 64 customers writes appended rows, not one index leaf per customer.
+   */
+  readonly debitPreviousId: string | null;
+  readonly creditPreviousId: string | null;
 }
 
 export interface PendingState {

@@ -17,6 +17,7 @@ const migrations: Record<string, Migration> = {
         .addColumn('debits_posted', 'bigint', (column) => column.notNull())
         .addColumn('credits_pending', 'bigint', (column) => column.notNull())
         .addColumn('credits_posted', 'bigint', (column) => column.notNull())
+        .addColumn('last_transfer_id', 'text')
         .addColumn('timestamp', 'bigint', (column) => column.notNull())
         .execute();
       await db.schema
@@ -31,16 +32,9 @@ const migrations: Record<string, Migration> = {
         .addColumn('kind', 'integer', (column) => column.notNull())
         .addColumn('timeout_s', 'integer', (column) => column.notNull())
         .addColumn('timestamp', 'bigint', (column) => column.notNull())
-        .execute();
-      await db.schema
-        .createIndex('ledger_transfers_debit')
-        .on('ledger_transfers')
-        .columns(['debit_account_id', 'timestamp'])
-        .execute();
-      await db.schema
-        .createIndex('ledger_transfers_credit')
-        .on('ledger_transfers')
-        .columns(['credit_account_id', 'timestamp'])
+        // Each account's history is a chain through these (no per-account index: see types.ts).
+        .addColumn('debit_previous_id', 'text')
+        .addColumn('credit_previous_id', 'text')
         .execute();
       // The resolution state of each pending transfer. Transfers stay immutable; this row changes
       // exactly once, from 'pending' to 'posted', 'voided' or 'expired'.

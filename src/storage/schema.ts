@@ -9,6 +9,7 @@ export interface LedgerAccountsTable {
   debits_posted: number;
   credits_pending: number;
   credits_posted: number;
+  last_transfer_id: string | null;
   timestamp: number;
 }
 
@@ -23,6 +24,8 @@ export interface LedgerTransfersTable {
   kind: number;
   timeout_s: number;
   timestamp: number;
+  debit_previous_id: string | null;
+  credit_previous_id: string | null;
 }
 
 export interface LedgerPendingTable {
