@@ -16,7 +16,7 @@ import { buildApp } from '../http/app.js';
 import { checkLedger } from '../ledger/check.js';
 import { createLogger } from '../logger.js';
 import { createNode } from '../node.js';
-import { openStorage } from '../storage/database.js';
+import { migrationSchemaOf, openStorage } from '../storage/database.js';
 import { migrateToLatest } from '../storage/migrations.js';
 
 const usage = `usage: bubuh <command> [options]
@@ -89,7 +89,10 @@ const serve: Command = async (config) => {
 const migrate: Command = async (config) => {
   const storage = await storageFor(config);
   try {
-    const report = await migrateToLatest(storage.db, storage.dialect === 'postgres' ? 'public' : undefined);
+    const report = await migrateToLatest(
+      storage.db,
+      migrationSchemaOf(storage, { dataDir: config.dataDir, databaseUrl: config.databaseUrl }),
+    );
     process.stdout.write(`${storage.description}: schema at ${report.latest}\n`);
   } finally {
     await storage.close();

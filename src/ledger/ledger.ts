@@ -24,7 +24,6 @@ import type {
   LedgerAttachment,
   AccountResult,
   PendingState,
-  PendingStatus,
   Transfer,
   TransferInput,
   TransferResult,
@@ -290,5 +289,3 @@ export class Ledger {
     return rows.rows.map(transferFromRow);
   }
 }
-
-export type { PendingStatus };

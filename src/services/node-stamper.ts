@@ -13,7 +13,6 @@ import { type IssueStampInput, type IssuedStamp, issueStamp } from './issue-stam
 
 export interface NodeStamper {
   readonly signerFingerprint: string;
-  readonly signerSubject: string;
   /** True when this call generated the development hierarchy. */
   readonly developmentPkiCreated: boolean;
   issue(input: IssueStampInput): Promise<IssuedStamp>;
@@ -38,7 +37,6 @@ export async function createNodeStamper(config: Config, ledger: Ledger): Promise
   };
   return {
     signerFingerprint,
-    signerSubject: 'bubuh Development Signer (NOT FOR PRODUCTION)',
     developmentPkiCreated: created,
     issue: (input) => issueStamp(dependencies, input),
   };
