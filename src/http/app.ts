@@ -7,6 +7,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { BubuhError, isBubuhError } from '../errors.js';
 import type { BubuhNode } from '../node.js';
 import { pingStorage } from '../storage/database.js';
+import { routeModules } from './routes/index.js';
 
 export interface AppOptions {
   /** Largest request body in bytes. */
@@ -57,6 +58,8 @@ export async function buildApp(node: BubuhNode, options: AppOptions = {}): Promi
     }
     return { status: 'ready', storage: node.storage.dialect, ledger_queue_depth: node.ledger.queueDepth };
   });
+
+  for (const register of routeModules) await register(app, node);
 
   return app;
 }

@@ -28,6 +28,8 @@ export interface DevPki {
   readonly issuingCa: CertifiedKey;
   readonly signer: CertifiedKey;
   readonly signerAlgorithm: SignatureAlgorithm;
+  /** The time-stamping authority (RFC 3161): extended key usage id-kp-timeStamping only, critical. */
+  readonly tsa: CertifiedKey;
 }
 
 export interface SignerCertificateOptions {
@@ -47,6 +49,8 @@ export const ROOT_CA_VALIDITY_DAYS = 3652;
 export const ISSUING_CA_VALIDITY_DAYS = 1826;
 export const SIGNER_VALIDITY_DAYS_DEFAULT = 30;
 export const SIGNER_VALIDITY_DAYS_MAX = 825;
+/** The TSA certificate outlives many signer certificates: tokens it signed must verify for years. */
+export const TSA_VALIDITY_DAYS = 1095;
 /** Certificates start a little in the past so a verifier whose clock lags does not see them as future. */
 const CLOCK_SKEW_MS = 5 * 60 * 1000;
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -187,11 +191,42 @@ export async function issueSignerCertificate(
   return certifiedKey(certificate, keys.privateKey);
 }
 
+/**
+ * Issues the time-stamping authority's key and certificate from the issuing CA. RFC 3161 §2.3: the
+ * extended key usage is exactly id-kp-timeStamping and is critical; `openssl ts -verify` insists.
+ */
+export async function issueTsaCertificate(
+  issuingCa: { certificatePem: string; privateKeyPem: string },
+  options: { now?: Date; validityDays?: number } = {},
+): Promise<CertifiedKey> {
+  const caCertificate = new x509.X509Certificate(issuingCa.certificatePem);
+  const keys = await generateKeys('ECDSA-P256');
+  const certificate = await x509.X509CertificateGenerator.create({
+    serialNumber: randomSerialNumber(),
+    subject: 'CN=bubuh Development Time-Stamping Authority (NOT FOR PRODUCTION), O=bubuh, C=ID',
+    issuer: caCertificate.subject,
+    ...validity(options.now ?? new Date(), options.validityDays ?? TSA_VALIDITY_DAYS),
+    publicKey: keys.publicKey,
+    signingKey: await importCaSigningKey(issuingCa.privateKeyPem),
+    signingAlgorithm: ECDSA_SHA256,
+    extensions: [
+      new x509.KeyUsagesExtension(
+        x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.nonRepudiation,
+        true,
+      ),
+      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.timeStamping], true),
+      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+      await x509.AuthorityKeyIdentifierExtension.create(caCertificate.publicKey),
+    ],
+  });
+  return certifiedKey(certificate, keys.privateKey);
+}
+
 export function signatureAlgorithmFor(keyAlgorithm: SignerKeyAlgorithm): SignatureAlgorithm {
   return keyAlgorithm === 'ECDSA-P256' ? 'ECDSA-P256-SHA256' : 'RSA-PKCS1-SHA256';
 }
 
-/** Generates a whole development hierarchy: root CA, issuing CA and one signer. */
+/** Generates a whole development hierarchy: root CA, issuing CA, one signer and the TSA. */
 export async function generateDevPki(options: SignerCertificateOptions = {}): Promise<DevPki> {
   const now = options.now ?? new Date();
   const root = await createRoot(now);
@@ -202,5 +237,6 @@ export async function generateDevPki(options: SignerCertificateOptions = {}): Pr
     issuingCa: issuingCaFiles,
     signer: await issueSignerCertificate(issuingCaFiles, { ...options, now }),
     signerAlgorithm: signatureAlgorithmFor(options.keyAlgorithm ?? 'ECDSA-P256'),
+    tsa: await issueTsaCertificate(issuingCaFiles, { now }),
   };
 }

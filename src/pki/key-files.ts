@@ -1,6 +1,6 @@
 /**
- * The development PKI on disk, in `<dataDirectory>/pki/`: `root.pem`, `ca.pem`, `signer.pem` and the
- * PKCS#8 keys `root.key`, `ca.key`, `signer.key` (mode 0600). It is generated once per data directory
+ * The development PKI on disk, in `<dataDirectory>/pki/`: `root.pem`, `ca.pem`, `signer.pem`, `tsa.pem`
+ * and the PKCS#8 keys `root.key`, `ca.key`, `signer.key`, `tsa.key` (mode 0600). It is generated once per data directory
  * and reused; the short-lived signer certificate is renewed from the issuing CA when it nears expiry.
  */
 import { chmod, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
@@ -12,6 +12,7 @@ import {
   type DevPki,
   generateDevPki,
   issueSignerCertificate,
+  issueTsaCertificate,
   type SignerCertificateOptions,
   type SignerKeyAlgorithm,
   signatureAlgorithmFor,
@@ -29,6 +30,7 @@ const FILES = {
   root: { certificate: 'root.pem', key: 'root.key' },
   issuingCa: { certificate: 'ca.pem', key: 'ca.key' },
   signer: { certificate: 'signer.pem', key: 'signer.key' },
+  tsa: { certificate: 'tsa.pem', key: 'tsa.key' },
 } as const;
 
 export function pkiDirectory(dataDirectory: string): string {
@@ -102,6 +104,17 @@ export async function saveDevPki(dataDirectory: string, pki: DevPki): Promise<vo
   await saveCertifiedKey(directory, FILES.root, pki.root);
   await saveCertifiedKey(directory, FILES.issuingCa, pki.issuingCa);
   await saveCertifiedKey(directory, FILES.signer, pki.signer);
+  await saveCertifiedKey(directory, FILES.tsa, pki.tsa);
+}
+
+async function fileExists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    (error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return false;
+      throw error;
+    },
+  );
 }
 
 /** The key algorithm of a signer certificate, as the generator names it. */
@@ -117,20 +130,23 @@ export function signerKeyAlgorithmOf(certificate: Uint8Array): SignerKeyAlgorith
 /** Loads a saved hierarchy; null when the directory holds none yet (no `root.pem`). */
 export async function loadDevPki(dataDirectory: string): Promise<DevPki | null> {
   const directory = pkiDirectory(dataDirectory);
-  const rootExists = await stat(join(directory, FILES.root.certificate)).then(
-    () => true,
-    (error: NodeJS.ErrnoException) => {
-      if (error.code === 'ENOENT') return false;
-      throw error;
-    },
-  );
-  if (!rootExists) return null;
+  if (!(await fileExists(join(directory, FILES.root.certificate)))) return null;
   const signer = await loadCertifiedKey(directory, FILES.signer);
+  const issuingCa = await loadCertifiedKey(directory, FILES.issuingCa);
+  // A directory made before the TSA existed gets one from its issuing CA on first load.
+  let tsa: CertifiedKey;
+  if (await fileExists(join(directory, FILES.tsa.certificate))) {
+    tsa = await loadCertifiedKey(directory, FILES.tsa);
+  } else {
+    tsa = await issueTsaCertificate(issuingCa);
+    await saveCertifiedKey(directory, FILES.tsa, tsa);
+  }
   return {
     root: await loadCertifiedKey(directory, FILES.root),
-    issuingCa: await loadCertifiedKey(directory, FILES.issuingCa),
+    issuingCa,
     signer,
     signerAlgorithm: signatureAlgorithmFor(signerKeyAlgorithmOf(signer.certificate)),
+    tsa,
   };
 }
 
