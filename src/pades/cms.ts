@@ -240,11 +240,25 @@ function assembleContentInfo(
   return sequence(Oid.signedData, contextConstructed(0, signedData));
 }
 
-/** A detached CMS SignedData (DER ContentInfo) over a SHA-256 content digest. */
+/** id-aa-signatureTimeStampToken (RFC 3161 Appendix A): the unsigned attribute of PAdES B-T. */
+export const SIGNATURE_TIME_STAMP_TOKEN_OID = '1.2.840.113549.1.9.16.2.14';
+const signatureTimeStampTokenOid = objectIdentifier(SIGNATURE_TIME_STAMP_TOKEN_OID);
+
+/** The whole unsigned Attribute that carries a time-stamp token (a DER ContentInfo). */
+export function signatureTimeStampAttribute(token: Uint8Array): Uint8Array {
+  return sequence(signatureTimeStampTokenOid, element(Tag.set, token));
+}
+
+/**
+ * A detached CMS SignedData (DER ContentInfo) over a SHA-256 content digest. With `timeStamp`, the
+ * signature value is handed to it once computed and the token it returns is added as the unsigned
+ * attribute id-aa-signatureTimeStampToken (PAdES B-T).
+ */
 export async function buildCmsSignature(input: {
   contentDigest: Uint8Array;
   signer: Signer;
   unsignedAttributes?: Uint8Array[];
+  timeStamp?: (signatureValue: Uint8Array) => Promise<Uint8Array>;
 }): Promise<Uint8Array> {
   const { signer } = input;
   const signedAttributes = buildSignedAttributes({
@@ -253,7 +267,53 @@ export async function buildCmsSignature(input: {
   });
   const signature = await signer.sign(signedAttributes);
   checkSignature(signer, signature);
-  return assembleContentInfo(signer, signedAttributes, signature, input.unsignedAttributes ?? []);
+  const unsigned = [...(input.unsignedAttributes ?? [])];
+  if (input.timeStamp !== undefined) {
+    unsigned.push(signatureTimeStampAttribute(await input.timeStamp(signature)));
+  }
+  return assembleContentInfo(signer, signedAttributes, signature, unsigned);
+}
+
+/**
+ * A CMS SignedData that encapsulates its content (RFC 5652 §5.2), as an RFC 3161 time-stamp token
+ * does: signed attributes content-type `eContentType`, message-digest (SHA-256 of `eContent`) and
+ * signing-certificate-v2; certificates (signer and chain) only when `includeCertificates`. The version
+ * is 3 because the content type is not id-data.
+ */
+export async function buildEncapsulatedSignedData(input: {
+  eContentType: string;
+  eContent: Uint8Array;
+  signer: Signer;
+  includeCertificates: boolean;
+}): Promise<Uint8Array> {
+  const { signer } = input;
+  const contentType = objectIdentifier(input.eContentType);
+  const facts = certificateFacts(signer.certificate);
+  const signedAttributes = setOf([
+    sequence(Oid.contentType, setOf([contentType])),
+    sequence(Oid.messageDigest, setOf([octetString(sha256(input.eContent))])),
+    facts.signingCertificateAttribute,
+  ]);
+  const signature = await signer.sign(signedAttributes);
+  checkSignature(signer, signature);
+  const signedAttributesField = signedAttributes.slice();
+  signedAttributesField[0] = 0xa0;
+  const signerInfo = sequence(
+    VERSION_1,
+    facts.issuerAndSerialNumber,
+    SHA256_ALGORITHM,
+    signedAttributesField,
+    SIGNATURE_ALGORITHMS[signer.algorithm],
+    octetString(signature),
+  );
+  const signedData = sequence(
+    integer(3),
+    DIGEST_ALGORITHMS,
+    sequence(contentType, contextConstructed(0, octetString(input.eContent))),
+    ...(input.includeCertificates ? [certificatesField(signer)] : []),
+    element(Tag.set, signerInfo),
+  );
+  return sequence(Oid.signedData, contextConstructed(0, signedData));
 }
 
 /** An OCTET STRING whose whole encoding is exactly `totalBytes` long, standing in for unknown content. */

@@ -161,6 +161,29 @@ export async function issueSignerCertificate(
   issuingCa: { certificatePem: string; privateKeyPem: string },
   options: SignerCertificateOptions = {},
 ): Promise<CertifiedKey> {
+  const keys = await generateKeys(options.keyAlgorithm ?? 'ECDSA-P256');
+  const certificate = await createSignerCertificate(issuingCa, keys.publicKey, options);
+  return certifiedKey(certificate, keys.privateKey);
+}
+
+/**
+ * Issues a signer certificate from the issuing CA for a public key (SPKI DER) whose private half lives
+ * elsewhere — in a PKCS#11 token — and never passes through here.
+ */
+export async function certifySignerPublicKey(
+  issuingCa: { certificatePem: string; privateKeyPem: string },
+  publicKeySpki: Uint8Array,
+  options: Omit<SignerCertificateOptions, 'keyAlgorithm'> = {},
+): Promise<{ certificatePem: string; certificate: Uint8Array }> {
+  const certificate = await createSignerCertificate(issuingCa, publicKeySpki.slice(), options);
+  return { certificatePem: certificate.toString('pem'), certificate: new Uint8Array(certificate.rawData) };
+}
+
+async function createSignerCertificate(
+  issuingCa: { certificatePem: string; privateKeyPem: string },
+  publicKey: CryptoKey | Uint8Array,
+  options: SignerCertificateOptions,
+): Promise<x509.X509Certificate> {
   const validityDays = options.validityDays ?? SIGNER_VALIDITY_DAYS_DEFAULT;
   if (!Number.isInteger(validityDays) || validityDays < 1 || validityDays > SIGNER_VALIDITY_DAYS_MAX) {
     throw new Error(`dev PKI invariant: validityDays ${validityDays} must be 1…${SIGNER_VALIDITY_DAYS_MAX}`);
@@ -169,13 +192,12 @@ export async function issueSignerCertificate(
   if (!/^[A-Za-z0-9._-]{1,64}$/.test(nodeName))
     throw new Error(`dev PKI invariant: bad node name ${nodeName}`);
   const caCertificate = new x509.X509Certificate(issuingCa.certificatePem);
-  const keys = await generateKeys(options.keyAlgorithm ?? 'ECDSA-P256');
-  const certificate = await x509.X509CertificateGenerator.create({
+  return x509.X509CertificateGenerator.create({
     serialNumber: randomSerialNumber(),
     subject: `CN=bubuh Development Signer ${nodeName} (NOT FOR PRODUCTION), O=bubuh, C=ID`,
     issuer: caCertificate.subject,
     ...validity(options.now ?? new Date(), validityDays),
-    publicKey: keys.publicKey,
+    publicKey,
     signingKey: await importCaSigningKey(issuingCa.privateKeyPem),
     signingAlgorithm: ECDSA_SHA256,
     extensions: [
@@ -184,11 +206,10 @@ export async function issueSignerCertificate(
         true,
       ),
       new x509.ExtendedKeyUsageExtension([...SIGNER_EXTENDED_KEY_USAGES], false),
-      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+      await x509.SubjectKeyIdentifierExtension.create(publicKey),
       await x509.AuthorityKeyIdentifierExtension.create(caCertificate.publicKey),
     ],
   });
-  return certifiedKey(certificate, keys.privateKey);
 }
 
 /**

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { isBubuhError } from '../errors.js';
+import { certificateSerialOf } from './crl.js';
 import { loadOrCreateDevPki, pkiDirectory, readPrivateKeyFile } from './key-files.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -23,11 +24,21 @@ test('the hierarchy is generated once per data directory and then reused', async
   assert.deepEqual(readdirSync(directory).sort(), [
     'ca.key',
     'ca.pem',
+    'issued',
     'root.key',
     'root.pem',
     'signer.key',
     'signer.pem',
+    'tsa.key',
+    'tsa.pem',
   ]);
+  // Every certificate the issuing CA issued is kept by serial, so it can be revoked after rotation.
+  assert.deepEqual(
+    readdirSync(join(directory, 'issued')).sort(),
+    [first.pki.signer.certificate, first.pki.tsa.certificate]
+      .map((der) => `${certificateSerialOf(der)}.pem`)
+      .sort(),
+  );
   if (posixModes) {
     for (const key of ['root.key', 'ca.key', 'signer.key']) {
       assert.equal(statSync(join(directory, key)).mode & 0o777, 0o600, key);

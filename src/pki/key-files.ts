@@ -2,11 +2,14 @@
  * The development PKI on disk, in `<dataDirectory>/pki/`: `root.pem`, `ca.pem`, `signer.pem`, `tsa.pem`
  * and the PKCS#8 keys `root.key`, `ca.key`, `signer.key`, `tsa.key` (mode 0600). It is generated once per data directory
  * and reused; the short-lived signer certificate is renewed from the issuing CA when it nears expiry.
+ * Every certificate the issuing CA issues is also kept in `issued/<serial>.pem`, so an old signer
+ * certificate can still be revoked after rotation; the CA's CRL is `crl.der`.
  */
-import { chmod, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as x509 from '@peculiar/x509';
 import { BubuhError } from '../errors.js';
+import { certificateSerialOf } from './crl.js';
 import {
   type CertifiedKey,
   type DevPki,
@@ -37,7 +40,7 @@ export function pkiDirectory(dataDirectory: string): string {
   return join(dataDirectory, PKI_DIRECTORY_NAME);
 }
 
-async function readBoundedText(path: string): Promise<string> {
+export async function readBoundedText(path: string): Promise<string> {
   const info = await stat(path);
   if (info.size > PKI_FILE_BYTES_MAX) {
     throw new BubuhError('KEY_FILE_INVALID', { path, problem: `larger than ${PKI_FILE_BYTES_MAX} bytes` });
@@ -61,10 +64,71 @@ export async function readPrivateKeyFile(path: string): Promise<string> {
 }
 
 /** Writes through a temporary file and a rename, so a crash never leaves half a key behind. */
-async function writeFileAtomically(path: string, text: string, mode: number): Promise<void> {
+export async function writeFileAtomically(path: string, text: string, mode: number): Promise<void> {
   const temporary = `${path}.${process.pid}.tmp`;
   await writeFile(temporary, text, { mode, flag: 'w' });
   await chmod(temporary, mode);
+  await rename(temporary, path);
+}
+
+/** Where every certificate the issuing CA issued is kept, named by its serial. */
+export const ISSUED_DIRECTORY_NAME = 'issued';
+export const CRL_FILE_NAME = 'crl.der';
+/** A CRL above this size is refused when read back; thousands of entries fit. */
+export const CRL_FILE_BYTES_MAX = 4 * 1024 * 1024;
+
+/** Keeps a copy of a certificate the issuing CA issued (signer or TSA) as `issued/<serial>.pem`. */
+export async function archiveIssuedCertificate(
+  dataDirectory: string,
+  value: Pick<CertifiedKey, 'certificate' | 'certificatePem'>,
+): Promise<void> {
+  const directory = join(pkiDirectory(dataDirectory), ISSUED_DIRECTORY_NAME);
+  await mkdir(directory, { recursive: true, mode: 0o700 });
+  const path = join(directory, `${certificateSerialOf(value.certificate)}.pem`);
+  if (!(await fileExists(path))) await writeFileAtomically(path, value.certificatePem, CERTIFICATE_FILE_MODE);
+}
+
+/** Every certificate the issuing CA issued here (archived, plus the current signer and TSA), by serial. */
+export async function issuedCertificates(dataDirectory: string): Promise<Map<string, Uint8Array>> {
+  const found = new Map<string, Uint8Array>();
+  const directory = join(pkiDirectory(dataDirectory), ISSUED_DIRECTORY_NAME);
+  const names = await readdir(directory).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return [] as string[];
+    throw error;
+  });
+  for (const name of names.filter((entry) => /^[0-9a-f]{1,40}\.pem$/.test(entry)).sort()) {
+    const path = join(directory, name);
+    try {
+      const der = new Uint8Array(x509.PemConverter.decodeFirst(await readBoundedText(path)));
+      found.set(certificateSerialOf(der), der);
+    } catch (error) {
+      throw new BubuhError('KEY_FILE_INVALID', { path, problem: 'not a PEM certificate' }, { cause: error });
+    }
+  }
+  const pki = await loadDevPki(dataDirectory);
+  for (const current of pki === null ? [] : [pki.signer, pki.tsa]) {
+    found.set(certificateSerialOf(current.certificate), current.certificate);
+  }
+  return found;
+}
+
+/** The saved CRL, or null when there is none yet. */
+export async function readCrlFile(dataDirectory: string): Promise<Uint8Array | null> {
+  const path = join(pkiDirectory(dataDirectory), CRL_FILE_NAME);
+  try {
+    const info = await stat(path);
+    if (info.size > CRL_FILE_BYTES_MAX) return null;
+    return new Uint8Array(await readFile(path));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
+}
+
+export async function writeCrlFile(dataDirectory: string, der: Uint8Array): Promise<void> {
+  const path = join(pkiDirectory(dataDirectory), CRL_FILE_NAME);
+  const temporary = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  await writeFile(temporary, der, { mode: CERTIFICATE_FILE_MODE });
   await rename(temporary, path);
 }
 
@@ -105,9 +169,11 @@ export async function saveDevPki(dataDirectory: string, pki: DevPki): Promise<vo
   await saveCertifiedKey(directory, FILES.issuingCa, pki.issuingCa);
   await saveCertifiedKey(directory, FILES.signer, pki.signer);
   await saveCertifiedKey(directory, FILES.tsa, pki.tsa);
+  await archiveIssuedCertificate(dataDirectory, pki.signer);
+  await archiveIssuedCertificate(dataDirectory, pki.tsa);
 }
 
-async function fileExists(path: string): Promise<boolean> {
+export async function fileExists(path: string): Promise<boolean> {
   return stat(path).then(
     () => true,
     (error: NodeJS.ErrnoException) => {
@@ -183,8 +249,39 @@ export async function loadOrCreateDevPki(
   const keyAlgorithm = options.keyAlgorithm ?? signerKeyAlgorithmOf(existing.signer.certificate);
   if (!signerNeedsRenewal(existing, keyAlgorithm, now))
     return { pki: existing, created: false, signerRenewed: false };
-  const signer = await issueSignerCertificate(existing.issuingCa, { ...options, keyAlgorithm, now });
-  await saveCertifiedKey(pkiDirectory(dataDirectory), FILES.signer, signer);
-  const pki: DevPki = { ...existing, signer, signerAlgorithm: signatureAlgorithmFor(keyAlgorithm) };
+  await archiveIssuedCertificate(dataDirectory, existing.signer);
+  const pki = await replaceSigner(dataDirectory, existing, { ...options, keyAlgorithm, now });
   return { pki, created: false, signerRenewed: true };
+}
+
+/** Issues a fresh signer certificate and key from the issuing CA, archives it and makes it current. */
+async function replaceSigner(
+  dataDirectory: string,
+  existing: DevPki,
+  options: SignerCertificateOptions & { keyAlgorithm: SignerKeyAlgorithm },
+): Promise<DevPki> {
+  const signer = await issueSignerCertificate(existing.issuingCa, options);
+  await archiveIssuedCertificate(dataDirectory, signer);
+  await saveCertifiedKey(pkiDirectory(dataDirectory), FILES.signer, signer);
+  return { ...existing, signer, signerAlgorithm: signatureAlgorithmFor(options.keyAlgorithm) };
+}
+
+/**
+ * `bubuh pki rotate`: a fresh signer certificate now, whatever the old one's remaining life. The old
+ * certificate is not revoked: stamps it made stay valid (revoke it separately if its key leaked).
+ */
+export async function rotateSigner(
+  dataDirectory: string,
+  options: SignerCertificateOptions = {},
+): Promise<{ previous: DevPki; pki: DevPki }> {
+  const previous = await loadDevPki(dataDirectory);
+  if (previous === null) throw new BubuhError('PKI_MISSING', { path: pkiDirectory(dataDirectory) });
+  await archiveIssuedCertificate(dataDirectory, previous.signer);
+  const keyAlgorithm = options.keyAlgorithm ?? signerKeyAlgorithmOf(previous.signer.certificate);
+  const pki = await replaceSigner(dataDirectory, previous, {
+    ...options,
+    keyAlgorithm,
+    now: options.now ?? new Date(),
+  });
+  return { previous, pki };
 }

@@ -11,7 +11,12 @@
  * against a revision that validators themselves must repair. The result says so (`normalised`).
  */
 import { BubuhError } from '../errors.js';
-import { buildCmsSignature, estimateCmsSize, type Signer } from '../pades/cms.js';
+import {
+  buildCmsSignature,
+  estimateCmsSize,
+  type Signer,
+  TIME_STAMP_ATTRIBUTE_BYTES_DEFAULT,
+} from '../pades/cms.js';
 import { canSign } from '../pdf/crypt/permissions.js';
 import { openStandardSecurityHandler } from '../pdf/crypt/standard-handler.js';
 import type { RawInflate } from '../pdf/filters.js';
@@ -32,7 +37,8 @@ import {
   PdfString,
 } from '../pdf/objects.js';
 import { openPdf, type PdfDocument, type PdfPage, type PdfSpan } from '../pdf/reader.js';
-import { checkSealInput, drawSealWithModules, type QrModules } from '../seal/seal.js';
+import { checkSealInput, drawSealDeflated, type QrModules } from '../seal/seal.js';
+import { appendValidationData, type ValidationData } from './long-term.js';
 
 export interface StampRequest {
   readonly pdf: Uint8Array;
@@ -57,21 +63,47 @@ export interface StampRequest {
   readonly location?: string;
   readonly signingTime: Date;
   readonly limits?: Partial<PdfLimits>;
+  /**
+   * PAdES B-LT: after the signed update, append a second one with a /DSS holding the environment's
+   * `validationData` (certificates, CRLs). Needs `validationData`.
+   */
+  readonly longTerm?: boolean;
+}
+
+/** Obtains RFC 3161 signature time-stamp tokens (PAdES B-T). */
+export interface TimeStamper {
+  /** A token (DER ContentInfo) whose messageImprint is the SHA-256 of `signatureValue`. */
+  timeStamp(signatureValue: Uint8Array): Promise<Uint8Array>;
+  /**
+   * The most bytes the unsigned attribute around a token can take (the room reserved in /Contents);
+   * default `TIME_STAMP_ATTRIBUTE_BYTES_DEFAULT`.
+   */
+  readonly attributeBytesMax?: number;
 }
 
 export interface StampEnvironment {
   readonly signer: Signer;
   /** SHA-256 over the concatenation of `parts`. */
   sha256(parts: readonly Uint8Array[]): Uint8Array | Promise<Uint8Array>;
-  /** zlib (RFC 1950) compression for the seal's content stream. */
+  /**
+   * zlib (RFC 1950) compression for streams the stamp adds besides the seal (the long-term /DSS data);
+   * the seal's content stream is compressed by the seal module, faster than a general deflater can.
+   */
   deflate(data: Uint8Array): Uint8Array;
   /** Faster raw inflate for reading object and xref streams; the reader's portable one otherwise. */
   readonly inflate?: RawInflate;
   /** The QR symbol of a URL at error-correction level M. */
   encodeQr(url: string): QrModules;
   randomBytes(count: number): Uint8Array;
-  /** Room reserved in /Contents for unsigned attributes (a future time-stamp token), in bytes. */
+  /**
+   * Room reserved in /Contents for unsigned attributes, in bytes; default: the time-stamper's
+   * `attributeBytesMax` when there is one, else 0.
+   */
   readonly unsignedAttributeBytes?: number;
+  /** With one, every stamp is PAdES B-T; without, B-B. */
+  readonly timeStamper?: TimeStamper;
+  /** What a B-LT stamp (`longTerm`) puts in the /DSS: the chain up to the root, the TSA's, CRLs. */
+  readonly validationData?: ValidationData;
 }
 
 export interface StampResult {
@@ -162,7 +194,8 @@ export function pdfDate(date: Date): string {
 function sealAppearance(request: StampRequest, environment: StampEnvironment, matrix: readonly number[]) {
   const sizePt = request.sizePt ?? sealSizePtDefault;
   const modules = environment.encodeQr(request.verifyUrl);
-  const drawing = drawSealWithModules({ serial: request.serial, url: request.verifyUrl, sizePt }, modules);
+  // Compressed by the seal itself: its fixed part once per size, only the serial and QR per stamp.
+  const drawing = drawSealDeflated({ serial: request.serial, url: request.verifyUrl, sizePt }, modules);
   const font = (baseFont: string) =>
     new PdfDict()
       .set('Type', PdfName.of('Font'))
@@ -182,7 +215,7 @@ function sealAppearance(request: StampRequest, environment: StampEnvironment, ma
       new PdfDict().set('Font', fonts).set('ProcSet', [PdfName.of('PDF'), PdfName.of('Text')]),
     )
     .set('Filter', PdfName.of('FlateDecode'));
-  return new PdfStream(dict, environment.deflate(drawing.content));
+  return new PdfStream(dict, drawing.deflated);
 }
 
 /** Adds the widget to the page's /Annots, replacing whichever object holds that array. */
@@ -275,11 +308,7 @@ function planStamp(
   const signature = update.allocate();
   const widget = update.allocate();
   update.set(appearance, sealAppearance(request, environment, placement.matrix));
-  update.addSignature(
-    signature,
-    signatureDictionary(request),
-    estimateCmsSize(environment.signer, { unsignedAttributeBytes: environment.unsignedAttributeBytes ?? 0 }),
-  );
+  update.addSignature(signature, signatureDictionary(request), contentsBytesFor(environment));
   update.set(
     widget,
     new PdfDict()
@@ -296,6 +325,15 @@ function planStamp(
   attachToPage(update, document, page, widget);
   attachToForm(update, document, widget);
   return { update, page };
+}
+
+/** The /Contents reservation: the CMS bound, with room for a time-stamp token when one is asked for. */
+function contentsBytesFor(environment: StampEnvironment): number {
+  const timeStamper = environment.timeStamper;
+  const unsignedAttributeBytes =
+    environment.unsignedAttributeBytes ??
+    (timeStamper ? (timeStamper.attributeBytesMax ?? TIME_STAMP_ATTRIBUTE_BYTES_DEFAULT) : 0);
+  return estimateCmsSize(environment.signer, { unsignedAttributeBytes });
 }
 
 export async function stampDocument(
@@ -329,14 +367,35 @@ export async function stampDocument(
     bytes.subarray(byteRange[0], byteRange[0] + byteRange[1]),
     bytes.subarray(byteRange[2], byteRange[2] + byteRange[3]),
   ]);
-  const cms = await buildCmsSignature({ contentDigest, signer: environment.signer });
+  const timeStamper = environment.timeStamper;
+  const cms = await buildCmsSignature({
+    contentDigest,
+    signer: environment.signer,
+    ...(timeStamper ? { timeStamp: (value: Uint8Array) => timeStamper.timeStamp(value) } : {}),
+  });
+  if (timeStamper && 2 * cms.length > result.contentsLength - 2) {
+    throw new BubuhError('TSA_TOKEN_TOO_LARGE', {
+      bytes: cms.length,
+      reserved: (result.contentsLength - 2) / 2,
+    });
+  }
   fillSignature(result, cms);
+  let output = bytes;
+  if (request.longTerm === true) {
+    const validationData = environment.validationData;
+    if (validationData === undefined) throw new Error('stamp invariant: longTerm needs validationData');
+    const signed = openForStamping(bytes, request, environment);
+    output = appendValidationData(signed, validationData, {
+      fileIdentifier: environment.randomBytes(16),
+      deflate: environment.deflate,
+    });
+  }
   return {
-    pdf: bytes,
+    pdf: output,
     contentDigest,
     byteRange,
     pageNumber: page.pageNumber,
-    addedBytes: result.addedBytes,
+    addedBytes: result.addedBytes + (output.length - bytes.length),
     normalised,
     warnings: [...document.warnings],
   };

@@ -15,8 +15,10 @@ import { checkChain } from './chain.js';
 import { findSignerCertificate, type ParsedSignedData, parseSignedData } from './cms.js';
 import { type Finding, finding, type FindingCode } from './findings.js';
 import type { LaterChanges } from './later-changes.js';
+import { checkRevocation, type ParsedCrl, type RevocationOutcome } from './revocation.js';
 import { checkSeal } from './seal.js';
 import { parsePdfDate, type SignatureField, textOf } from './signature-fields.js';
+import { checkSignatureTimeStamp, timeStampFinding } from './time-stamp.js';
 import {
   digest,
   digestAlgorithmFor,
@@ -37,6 +39,12 @@ export interface SignatureChecks {
   readonly validityAtSigningTime: string;
   /** 'not_applicable' for signatures that are not e-meterai. */
   readonly seal: string;
+  /** From CRLs (see revocation.ts): 'ok', 'unknown' without a covering CRL, or a revocation code. */
+  readonly revocation: string;
+  /** The online registry (see registry.ts): 'not_checked' offline, 'ok', or a registry code. */
+  readonly registry: string;
+  /** The RFC 3161 signature time-stamp (time-stamp.ts): 'absent', 'ok', or a time-stamp code. */
+  readonly timeStamp: string;
 }
 
 export type SignatureVerdict = 'valid' | 'valid_with_later_changes' | 'modified' | 'invalid' | 'untrusted';
@@ -52,6 +60,10 @@ export interface SignatureFinding {
   readonly signerSubject: string | null;
   /** /M as ISO 8601, or null when absent or unreadable. */
   readonly signingTime: string | null;
+  /** genTime of a valid, trusted signature time-stamp (ISO 8601): the time certificates were checked at. */
+  readonly timeStampTime: string | null;
+  /** Lowercase hex digest of the signed byte ranges (the CMS digest algorithm); null when not computed. */
+  readonly contentDigest: string | null;
   readonly checks: SignatureChecks;
   readonly laterRevisions: 'none' | 'harmless' | 'content_changes';
   readonly verdict: SignatureVerdict;
@@ -66,6 +78,8 @@ export interface CheckSignatureInput {
   /** The document as of the revision ending at `end` (a byte prefix); null when it cannot be opened. */
   readonly signedRevision: (end: number) => PdfDocument | null;
   readonly classifyLaterChanges: (signed: PdfDocument, current: PdfDocument) => LaterChanges;
+  /** CRLs to check the validated path against (caller's and the document's /DSS). */
+  readonly crls?: readonly ParsedCrl[];
 }
 
 const notChecked = 'not_checked';
@@ -77,10 +91,17 @@ interface Cryptography {
   readonly signingCertificateV2: string;
   readonly signer: Certificate | null;
   readonly certificates: readonly Certificate[];
+  readonly contentDigest?: Uint8Array;
 }
 
 function failedCryptography(code: string): Cryptography {
   return { digest: code, signature: code, signingCertificateV2: notChecked, signer: null, certificates: [] };
+}
+
+function hexOf(bytes: Uint8Array): string {
+  let text = '';
+  for (const byte of bytes) text += byte.toString(16).padStart(2, '0');
+  return text;
 }
 
 export async function checkSignature(input: CheckSignatureInput): Promise<SignatureFinding> {
@@ -109,7 +130,20 @@ export async function checkSignature(input: CheckSignatureInput): Promise<Signat
     findings.push(finding(range.outcome, { problem: range.problem }));
     cryptography = failedCryptography(notChecked);
   }
-  const trust = await checkTrust(cryptography, input, signingTime, findings);
+  // A valid, trusted time-stamp proves when the signature existed; that time replaces the claimed /M.
+  const timeStamp =
+    range.outcome === 'ok'
+      ? await checkSignatureTimeStamp(range.contents, input.anchors, cryptography.certificates)
+      : null;
+  const timeStampReason = timeStamp === null ? null : timeStampFinding(timeStamp);
+  if (timeStampReason !== null) findings.push(timeStampReason);
+  const trust = await checkTrust(
+    cryptography,
+    input,
+    timeStamp?.time ?? signingTime,
+    findings,
+    !!timeStamp?.time,
+  );
   const signed = range.outcome === 'ok' ? input.signedRevision(range.revisionEnd) : null;
   // With a broken byte range there is no signed revision to compare; the seal is judged as it is now.
   const sealBase = range.outcome === 'ok' ? signed : document;
@@ -129,6 +163,9 @@ export async function checkSignature(input: CheckSignatureInput): Promise<Signat
     chain: trust.chain,
     validityAtSigningTime: trust.validity,
     seal,
+    revocation: trust.revocation,
+    registry: notChecked,
+    timeStamp: timeStamp?.outcome ?? notChecked,
   };
   return {
     fieldName: field.fieldName,
@@ -139,6 +176,8 @@ export async function checkSignature(input: CheckSignatureInput): Promise<Signat
     coversWholeFile: range.outcome === 'ok' && range.revisionEnd === document.bytes.length,
     signerSubject: cryptography.signer?.subjectText ?? null,
     signingTime: signingTime?.toISOString() ?? null,
+    timeStampTime: timeStamp?.time?.toISOString() ?? null,
+    contentDigest: cryptography.contentDigest === undefined ? null : hexOf(cryptography.contentDigest),
     checks,
     laterRevisions: later,
     verdict: signatureVerdict(checks, later, identity.serialValid),
@@ -210,6 +249,7 @@ async function checkCryptography(
       ...failedCryptography('signer_certificate_missing'),
       digest: digestOutcome,
       certificates: signedData.certificates,
+      contentDigest,
     };
   }
   if (signingCertificateV2 !== 'ok' && signingCertificateV2 !== 'absent')
@@ -221,6 +261,7 @@ async function checkCryptography(
     signingCertificateV2,
     signer,
     certificates: signedData.certificates,
+    contentDigest,
   };
 }
 
@@ -270,8 +311,11 @@ async function checkTrust(
   input: CheckSignatureInput,
   signingTime: Date | null,
   findings: Finding[],
-): Promise<{ chain: string; validity: string }> {
-  if (cryptography.signer === null) return { chain: notChecked, validity: notChecked };
+  /** True when `signingTime` is a trusted time-stamp's, not the signer's own claim. */
+  timeProven = false,
+): Promise<{ chain: string; validity: string; revocation: string }> {
+  if (cryptography.signer === null)
+    return { chain: notChecked, validity: notChecked, revocation: notChecked };
   if (signingTime === null) findings.push(finding('signing_time_missing'));
   const time = signingTime ?? input.now;
   const result = await checkChain(cryptography.signer, cryptography.certificates, input.anchors, time);
@@ -281,7 +325,22 @@ async function checkTrust(
       finding(result.validity, { subject: result.invalidSubject ?? '?', signingTime: time.toISOString() }),
     );
   }
-  return { chain: result.chain, validity: result.validity };
+  let revocation: RevocationOutcome = notChecked;
+  if (result.chain === 'ok') {
+    const revoked = await checkRevocation(result.path, input.crls ?? [], time, timeProven);
+    revocation = revoked.outcome;
+    if (revoked.revokedAt !== null) {
+      findings.push(
+        finding(revoked.outcome as 'certificate_revoked', {
+          subject: revoked.subject ?? '?',
+          revokedAt: revoked.revokedAt.toISOString(),
+          reason: revoked.reason ?? 'unspecified',
+          signingTime: time.toISOString(),
+        }),
+      );
+    }
+  }
+  return { chain: result.chain, validity: result.validity, revocation };
 }
 
 function laterRevisions(
@@ -324,7 +383,11 @@ function signatureVerdict(
   if (!cryptographic || !certificateBound || !sealed || (checks.seal !== 'not_applicable' && !serialValid)) {
     return 'invalid';
   }
+  if (checks.revocation === 'certificate_revoked') return 'invalid';
+  if (checks.timeStamp === 'time_stamp_invalid') return 'invalid';
   if (checks.chain !== 'ok' || checks.validityAtSigningTime !== 'ok') return 'untrusted';
+  if (checks.timeStamp === 'time_stamp_untrusted') return 'untrusted';
+  if (checks.revocation === 'certificate_revoked_after_signing') return 'untrusted';
   if (later === 'content_changes' || checks.seal === 'seal_changed_after_stamp') return 'modified';
   return later === 'harmless' ? 'valid_with_later_changes' : 'valid';
 }

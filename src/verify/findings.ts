@@ -127,6 +127,50 @@ export const findingTexts = {
     en: 'The document content was changed after this signature ({problem}).',
     id: 'Isi dokumen diubah setelah tanda tangan ini ({problem}).',
   },
+  certificate_revoked: {
+    en: 'The certificate "{subject}" was revoked at {revokedAt} ({reason}), before the signing time {signingTime}: the signature is not valid.',
+    id: 'Sertifikat "{subject}" dicabut pada {revokedAt} ({reason}), sebelum waktu penandatanganan {signingTime}: tanda tangan ini tidak sah.',
+  },
+  certificate_revoked_after_signing: {
+    en: 'The certificate "{subject}" was revoked at {revokedAt} because its key may be in other hands ({reason}); the signing time {signingTime} is only the signer\'s claim, so the signature cannot be relied on.',
+    id: 'Sertifikat "{subject}" dicabut pada {revokedAt} karena kuncinya mungkin dikuasai pihak lain ({reason}); waktu penandatanganan {signingTime} hanya pengakuan penanda tangan, sehingga tanda tangan ini tidak dapat diandalkan.',
+  },
+  certificate_revoked_later: {
+    en: 'The certificate "{subject}" was revoked at {revokedAt} ({reason}), after the signing time {signingTime}; a signature made before stays valid.',
+    id: 'Sertifikat "{subject}" dicabut pada {revokedAt} ({reason}), setelah waktu penandatanganan {signingTime}; tanda tangan yang dibuat sebelumnya tetap sah.',
+  },
+  crl_invalid: {
+    en: 'CRL {index} is not a certificate revocation list this verifier can read; it was ignored.',
+    id: 'Daftar pencabutan sertifikat (CRL) nomor {index} tidak dapat dibaca; daftar itu diabaikan.',
+  },
+  registry_serial_unknown: {
+    en: 'The registry at {registry} has no e-meterai with serial {serial}: it was not issued there.',
+    id: 'Registri di {registry} tidak memiliki e-meterai bernomor seri {serial}: e-meterai ini tidak diterbitkan di sana.',
+  },
+  registry_digest_mismatch: {
+    en: 'The registry binds serial {serial} to another document (digest {registeredPrefix}…, this document {documentPrefix}…): the e-meterai was taken from another document.',
+    id: 'Registri mengikat nomor seri {serial} ke dokumen lain (hash {registeredPrefix}…, dokumen ini {documentPrefix}…): e-meterai ini diambil dari dokumen lain.',
+  },
+  registry_serial_revoked: {
+    en: 'The e-meterai {serial} was revoked by the registry at {revokedAt} ({reason}).',
+    id: 'E-meterai {serial} telah dicabut oleh registri pada {revokedAt} ({reason}).',
+  },
+  registry_unavailable: {
+    en: 'The registry at {registry} could not be asked about serial {serial} ({problem}); revocation and reuse were not checked.',
+    id: 'Registri di {registry} tidak dapat ditanya tentang nomor seri {serial} ({problem}); pencabutan dan pemakaian ulang tidak diperiksa.',
+  },
+  time_stamp_valid: {
+    en: 'The signature carries a valid time-stamp from "{tsa}": it existed at {time}, and certificates were checked at that time.',
+    id: 'Tanda tangan memuat cap waktu yang sah dari "{tsa}": tanda tangan sudah ada pada {time}, dan sertifikat diperiksa pada waktu itu.',
+  },
+  time_stamp_invalid: {
+    en: 'The time-stamp on the signature is not valid ({problem}).',
+    id: 'Cap waktu pada tanda tangan tidak sah ({problem}).',
+  },
+  time_stamp_untrusted: {
+    en: 'The time-stamp on the signature is not from a trusted time-stamping authority ({problem}); its time was not used.',
+    id: 'Cap waktu pada tanda tangan tidak berasal dari otoritas cap waktu (TSA) tepercaya ({problem}); waktunya tidak dipakai.',
+  },
 } as const satisfies Record<string, FindingText>;
 
 export type FindingCode = keyof typeof findingTexts;

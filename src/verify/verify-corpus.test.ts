@@ -108,6 +108,9 @@ test('the pre-signed corpus file: the foreign signature verifies, is untrusted, 
     signingCertificateV2: 'ok',
     chain: 'untrusted',
     validityAtSigningTime: 'ok',
+    revocation: 'unknown',
+    registry: 'not_checked',
+    timeStamp: 'absent',
     seal: 'not_applicable',
   });
 });

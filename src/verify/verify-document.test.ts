@@ -5,7 +5,7 @@
  * first valid with later changes.
  */
 import assert from 'node:assert/strict';
-import { webcrypto } from 'node:crypto';
+import { createHash, webcrypto } from 'node:crypto';
 import { before, test } from 'node:test';
 import * as x509 from '@peculiar/x509';
 import { latin1Bytes, minimalPdf } from '../pdf/fixture-builder.js';
@@ -66,6 +66,17 @@ function verify(
   return verifyDocument(pdf, { trustAnchors: anchors });
 }
 
+/** SHA-256 of the bytes the last /ByteRange covers, computed here without the verifier. */
+function signedDigestOf(pdf: Uint8Array): string {
+  const text = new TextDecoder('latin1').decode(pdf);
+  const ranges = [...text.matchAll(/\/ByteRange\s*\[\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s*\]/g)].at(-1)!;
+  const [a, b, c, d] = ranges.slice(1).map(Number) as [number, number, number, number];
+  return createHash('sha256')
+    .update(pdf.subarray(a, a + b))
+    .update(pdf.subarray(c, c + d))
+    .digest('hex');
+}
+
 function codes(report: VerificationReport): string[][] {
   return report.signatures.map((signature) => signature.findings.map((item) => item.code));
 }
@@ -86,6 +97,8 @@ test('a fresh stamp is valid under its root, with every check ok', async () => {
     coversWholeFile: true,
     signerSubject: 'CN=bubuh Development Signer node-1 (NOT FOR PRODUCTION), O=bubuh, C=ID',
     signingTime: signingTime.toISOString(),
+    timeStampTime: null,
+    contentDigest: signedDigestOf(stamped),
     checks: {
       byteRange: 'ok',
       digest: 'ok',
@@ -94,6 +107,9 @@ test('a fresh stamp is valid under its root, with every check ok', async () => {
       chain: 'ok',
       validityAtSigningTime: 'ok',
       seal: 'ok',
+      revocation: 'unknown',
+      registry: 'not_checked',
+      timeStamp: 'absent',
     },
     laterRevisions: 'none',
     verdict: 'valid',

@@ -12,10 +12,13 @@ import { type Certificate, parseCertificate } from './certificate.js';
 import { type Finding, finding } from './findings.js';
 import { classifyLaterChanges } from './later-changes.js';
 import { checkSignature, type SignatureFinding } from './check-signature.js';
+import { checkRegistry, type OnlineOptions } from './registry.js';
+import { documentSecurityStoreCrls, parseCrls } from './revocation.js';
 import { findSignatureFields } from './signature-fields.js';
 
 export type { Finding } from './findings.js';
 export type { SignatureChecks, SignatureFinding } from './check-signature.js';
+export type { OnlineOptions, RegistryFetch, RegistryResponse } from './registry.js';
 
 export interface VerifyOptions {
   /** DER root certificates the verifier trusts. */
@@ -27,6 +30,10 @@ export interface VerifyOptions {
   /** A faster raw inflate from the host (the server passes Node's zlib). */
   readonly inflate?: RawInflate;
   readonly limits?: Partial<PdfLimits>;
+  /** DER CRLs; each counts only if signed by a CA in a validated chain (the document's /DSS adds its own). */
+  readonly crls?: readonly Uint8Array[];
+  /** Ask the registry about each e-meterai (online mode); offline without it. */
+  readonly online?: OnlineOptions;
 }
 
 export type Verdict =
@@ -96,7 +103,9 @@ export async function verifyDocument(pdf: Uint8Array, options: VerifyOptions): P
     if (!revisions.has(end)) revisions.set(end, tryOpen(pdf.subarray(0, end), options));
     return revisions.get(end) ?? null;
   };
-  const signatures: SignatureFinding[] = [];
+  const callerCrls = parseCrls(options.crls ?? []);
+  const crls = [...callerCrls.crls, ...documentSecurityStoreCrls(document)];
+  let signatures: SignatureFinding[] = [];
   for (const field of findSignatureFields(document)) {
     signatures.push(
       await checkSignature({
@@ -106,15 +115,30 @@ export async function verifyDocument(pdf: Uint8Array, options: VerifyOptions): P
         now: options.now ?? new Date(),
         signedRevision,
         classifyLaterChanges,
+        crls,
       }),
     );
   }
   signatures.sort((left, right) => left.signedRevisionEnd - right.signedRevisionEnd);
+  if (options.online !== undefined) signatures = await checkRegistry(signatures, options.online);
+  const crlReasons = callerCrls.invalid.map((index) => finding('crl_invalid', { index }));
   return {
     verdict: overallVerdict(signatures),
     signatures,
-    reasons: documentReasons(signatures, anchors.reasons),
+    reasons: documentReasons(signatures, [...anchors.reasons, ...crlReasons]),
   };
+}
+
+/**
+ * Adds the online registry check to an offline report. The server verifies offline in a worker thread
+ * and then asks its own registry here, on the thread that holds the database.
+ */
+export async function withRegistryCheck(
+  report: VerificationReport,
+  online: OnlineOptions,
+): Promise<VerificationReport> {
+  const signatures = await checkRegistry(report.signatures, online);
+  return { verdict: overallVerdict(signatures), signatures, reasons: report.reasons };
 }
 
 function tryOpen(bytes: Uint8Array, options: VerifyOptions): PdfDocument | null {

@@ -10,6 +10,11 @@ import type { Certificate } from './certificate.js';
 type Subtle = (typeof globalThis.crypto)['subtle'];
 export type VerifyKey = Awaited<ReturnType<Subtle['importKey']>>;
 type ImportAlgorithm = Parameters<Subtle['importKey']>[2];
+/**
+ * WebCrypto's byte input. The DOM library wants an `ArrayBuffer`-backed view where Node's types accept
+ * any `Uint8Array`; the verifier never hands it shared memory, so its views are cast to this.
+ */
+export type CryptoBytes = Parameters<Subtle['digest']>[1];
 
 export type HashName = 'SHA-256' | 'SHA-384' | 'SHA-512';
 
@@ -73,7 +78,7 @@ export async function digest(hash: HashName, parts: readonly Uint8Array[]): Prom
       offset += part.length;
     }
   }
-  return new Uint8Array(await subtle().digest(hash, data));
+  return new Uint8Array(await subtle().digest(hash, data as CryptoBytes));
 }
 
 const coordinateBytes: Readonly<Record<string, number>> = { 'P-256': 32, 'P-384': 48, 'P-521': 66 };
@@ -109,7 +114,9 @@ function importKey(certificate: Certificate, scheme: SignatureScheme): Promise<V
   } else {
     return null;
   }
-  const key = subtle().importKey('spki', certificate.publicKeyInfo, algorithm, false, ['verify']);
+  const key = subtle().importKey('spki', certificate.publicKeyInfo as CryptoBytes, algorithm, false, [
+    'verify',
+  ]);
   certificate.keys.set(cacheKey, key);
   return key;
 }
@@ -131,9 +138,19 @@ export async function verifySignature(
     if (scheme.kind === 'ecdsa') {
       const raw = ecdsaRawSignature(signature, certificate.namedCurve ?? '');
       if (raw === null) return false;
-      return await subtle().verify({ name: 'ECDSA', hash: scheme.hash }, key, raw, data);
+      return await subtle().verify(
+        { name: 'ECDSA', hash: scheme.hash },
+        key,
+        raw as CryptoBytes,
+        data as CryptoBytes,
+      );
     }
-    return await subtle().verify({ name: 'RSASSA-PKCS1-v1_5' }, key, signature, data);
+    return await subtle().verify(
+      { name: 'RSASSA-PKCS1-v1_5' },
+      key,
+      signature as CryptoBytes,
+      data as CryptoBytes,
+    );
   } catch {
     // A key WebCrypto refuses to import (an odd curve encoding, a tiny RSA modulus) verifies nothing.
     return false;
