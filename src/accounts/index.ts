@@ -1,0 +1,5 @@
+/** Sign-in, sessions and roles: what other areas import. */
+export { authenticate, accountStoreOf, bearerToken } from './authenticate.js';
+export type { Principal, Role } from './principal.js';
+export { ROLES } from './principal.js';
+export { requireRole } from './roles.js';
