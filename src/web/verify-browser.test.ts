@@ -1,0 +1,209 @@
+/**
+ * The verifier page in headless Chromium against a running node: a PDF stamped with the node's own
+ * development PKI is verified in the page (`valid`, with its serial shown), a copy with one byte
+ * changed inside the signed range gets the verifier's exact verdict for it, and every request the page
+ * makes is recorded: only same-origin GETs without a body, for the page, its assets and the root
+ * certificate. The file never leaves the browser.
+ */
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { chromium } from 'playwright-core';
+import { loadConfig } from '../config.js';
+import { buildApp } from '../http/app.js';
+import { assetsPrefix, verifyPageFile, verifyPagePath, webDirectory } from '../http/routes/web.js';
+import { createLogger } from '../logger.js';
+import { createNode } from '../node.js';
+import { minimalPdf } from '../pdf/fixture-builder.js';
+import { loadDevPki } from '../pki/key-files.js';
+import { createNodeStamper } from '../services/node-stamper.js';
+import { provisionDevelopmentQuota } from '../services/provision-development.js';
+import { verifyDocument } from '../verify/verify-document.js';
+
+const chromiumPath = '/usr/bin/chromium';
+const chromiumArgs = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+/** Warm verifications of the valid fixture whose in-page times give the median. */
+const timedRuns = 9;
+
+interface RecordedRequest {
+  readonly method: string;
+  readonly url: string;
+  readonly body: string | null;
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((left, right) => left - right);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+test('the verifier page checks a stamped PDF in Chromium and sends nothing but GETs for itself', async (t) => {
+  if (!existsSync(chromiumPath)) {
+    t.skip(`skipped: no Chromium at ${chromiumPath} (Debian package chromium)`);
+    return;
+  }
+  const directory = webDirectory();
+  if (!existsSync(join(directory, verifyPageFile))) {
+    t.skip(`skipped: the web front end is not built (no ${verifyPageFile}; run npm run build)`);
+    return;
+  }
+
+  const dataDir = await mkdtemp(join(tmpdir(), 'bubuh-web-browser-'));
+  const config = loadConfig({}, { BUBUH_DATA_DIR: dataDir, BUBUH_MODE: 'development' });
+  const node = await createNode(config, createLogger('silent'));
+  const app = await buildApp(node);
+  const browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: chromiumArgs });
+  try {
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const origin = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+
+    const stamper = await createNodeStamper(config, node.ledger);
+    const quota = await provisionDevelopmentQuota(node.ledger);
+    const stamped = await stamper.issue({ pdf: minimalPdf(), quotaAccountId: quota.accountId });
+    const text = new TextDecoder('latin1').decode(stamped.pdf);
+    const position = text.indexOf('100 100 l');
+    assert.ok(position > 0 && position < stamped.byteRange[1], 'the changed byte lies in the signed range');
+    const tampered = stamped.pdf.slice();
+    tampered[position] = 0x32; // '1' → '2' inside the page's content stream
+
+    // What the same verifier says in Node, for the same root: the page must say exactly this.
+    const pki = await loadDevPki(dataDir);
+    assert.ok(pki !== null);
+    const trustAnchors = [pki.root.certificate];
+    const nodeValid = await verifyDocument(stamped.pdf, { trustAnchors });
+    const nodeTampered = await verifyDocument(tampered, { trustAnchors });
+    assert.equal(nodeValid.verdict, 'valid');
+    assert.equal(nodeTampered.verdict, 'invalid');
+
+    // A new context is a fresh, empty profile: no cache, no service worker, no stored state.
+    const context = await browser.newContext({ locale: 'id-ID' });
+    const requests: RecordedRequest[] = [];
+    context.on('request', (request) =>
+      requests.push({ method: request.method(), url: request.url(), body: request.postData() }),
+    );
+    const page = await context.newPage();
+    const problems: string[] = [];
+    page.on('console', (message) => {
+      if (message.type() === 'error' || message.type() === 'warning') problems.push(message.text());
+    });
+    page.on('pageerror', (error) => problems.push(error.message));
+
+    await page.goto(`${origin}${verifyPagePath}`);
+    // Waits use selectors: the page's CSP forbids the string evaluation a page-side predicate needs.
+    await page.locator('body[data-state="ready"]').waitFor({ state: 'attached' });
+    assert.equal(
+      await page.locator('.privacy strong').textContent(),
+      'Berkas tidak dikirim ke mana pun — diperiksa di perangkat Anda.',
+    );
+
+    let run = 0;
+    const check = async (name: string, bytes: Uint8Array) => {
+      run += 1;
+      await page.setInputFiles('#file', { name, mimeType: 'application/pdf', buffer: Buffer.from(bytes) });
+      await page.locator(`body[data-run="${run}"]`).waitFor({ state: 'attached', timeout: 30_000 });
+      return {
+        state: await page.getAttribute('body', 'data-state'),
+        verdict: await page.locator('#verdict').getAttribute('data-verdict'),
+        ms: Number(await page.locator('#file-summary').getAttribute('data-ms')),
+      };
+    };
+
+    const valid = await check('surat-pernyataan.pdf', stamped.pdf);
+    assert.deepEqual([valid.state, valid.verdict], ['done', 'valid']);
+    assert.equal(await page.locator('#verdict').textContent(), 'Sah');
+    assert.deepEqual(await page.locator('li.signature').evaluateAll((items) => items.length), 1);
+    assert.equal(await page.locator('li.signature').getAttribute('data-serial'), stamped.serial);
+    assert.equal(await page.locator('li.signature .serial').textContent(), stamped.serial);
+    const shownChecks = () =>
+      page
+        .locator('li.signature td[data-check]')
+        .evaluateAll((cells) =>
+          cells.map((cell) => [cell.getAttribute('data-check'), cell.getAttribute('data-outcome')]),
+        );
+    // Every check the verifier reports, as the verifier in Node reports it for the same file and root.
+    const validChecks = await shownChecks();
+    assert.deepEqual(validChecks, Object.entries(nodeValid.signatures[0]!.checks));
+    for (const check of ['byteRange', 'digest', 'signature', 'chain', 'validityAtSigningTime', 'seal']) {
+      assert.ok(
+        validChecks.some(([name, outcome]) => name === check && outcome === 'ok'),
+        check,
+      );
+    }
+
+    const broken = await check('surat-pernyataan-diubah.pdf', tampered);
+    assert.deepEqual([broken.state, broken.verdict], ['done', 'invalid']);
+    assert.equal(await page.locator('#verdict').textContent(), 'Tidak sah');
+    assert.deepEqual(await shownChecks(), Object.entries(nodeTampered.signatures[0]!.checks));
+    assert.equal(
+      await page.locator('li.signature td[data-check="digest"]').getAttribute('data-outcome'),
+      'digest_mismatch',
+    );
+    const shownFindings = await page
+      .locator('li.signature .findings li')
+      .evaluateAll((items) => items.map((item) => [item.getAttribute('data-code'), item.textContent]));
+    assert.deepEqual(
+      shownFindings,
+      nodeTampered.signatures[0]!.findings.map((found) => [found.code, found.id]),
+    );
+    assert.deepEqual(shownFindings[0], [
+      'digest_mismatch',
+      'Isi dokumen berubah setelah ditandatangani: nilai hash-nya tidak sama dengan yang ditandatangani.',
+    ]);
+    await page.click('#language');
+    assert.equal(await page.locator('#verdict').textContent(), 'Invalid');
+    assert.equal(
+      await page.locator('li.signature .findings li[data-code="digest_mismatch"]').textContent(),
+      'The document bytes were changed after signing: their digest does not match the signed digest.',
+    );
+    await page.click('#language');
+
+    const times: number[] = [];
+    for (let index = 0; index < timedRuns; index += 1) {
+      const timed = await check(`ulang-${index}.pdf`, stamped.pdf);
+      assert.equal(timed.verdict, 'valid');
+      times.push(timed.ms);
+    }
+
+    // Every request: a same-origin GET with no body, for the page, its assets or the root certificate.
+    const assets = (await readdir(join(directory, 'assets'))).filter((name) => !/\.(gz|br)$/.test(name));
+    const allowed = new Set([verifyPagePath, '/pki/root.der', ...assets.map((name) => assetsPrefix + name)]);
+    for (const request of requests) {
+      const url = new URL(request.url);
+      assert.equal(url.origin, origin, request.url);
+      assert.equal(request.method, 'GET', request.url);
+      assert.equal(request.body, null, request.url);
+      assert.ok(allowed.has(url.pathname), `unexpected request ${request.url}`);
+    }
+    assert.deepEqual(
+      [...new Set(requests.map((request) => new URL(request.url).pathname))].sort(),
+      [...allowed].sort(),
+    );
+    assert.equal(requests.filter((request) => request.url.endsWith('/pki/root.der')).length, 1);
+    assert.deepEqual(problems, []);
+
+    let gzipBytes = 0;
+    for (const name of assets) gzipBytes += (await readFile(join(directory, 'assets', `${name}.gz`))).length;
+    t.diagnostic(
+      `verifier page: ${assets.length} assets, ${gzipBytes} bytes gzip; in-browser verification of the ` +
+        `${stamped.pdf.length}-byte stamped fixture: first ${valid.ms.toFixed(1)} ms, then median ` +
+        `${median(times).toFixed(1)} ms over ${times.length} runs (${times.map((ms) => ms.toFixed(1)).join(', ')})`,
+    );
+    await context.close();
+  } finally {
+    await browser.close();
+    await app.close();
+    await node.close();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+});
