@@ -4,12 +4,19 @@
  * `docs/errors.md` is generated from this table and a test keeps the two identical.
  */
 
+import { accountErrorDefinitions } from './accounts/error-codes.js';
+import { commerceErrorDefinitions } from './commerce/error-codes.js';
 import { padesErrorDefinitions } from './pades/error-codes.js';
 import { pdfCryptErrorDefinitions } from './pdf/crypt/error-codes.js';
 import { pdfErrorDefinitions } from './pdf/error-codes.js';
+import { pkiErrorDefinitions } from './pki/error-codes.js';
+import { pkiLifecycleErrorDefinitions } from './pki/revocation-error-codes.js';
 import { sealErrorDefinitions } from './seal/error-codes.js';
 import { serviceErrorDefinitions } from './services/error-codes.js';
+import { stampServiceErrorDefinitions } from './stamps/error-codes.js';
 import { stampingErrorDefinitions } from './stamping/error-codes.js';
+import { tsaErrorDefinitions } from './tsa/error-codes.js';
+import { webErrorDefinitions } from './web/error-codes.js';
 
 export interface ErrorDefinition {
   readonly status: number;
@@ -79,7 +86,14 @@ const definitions = {
   ...sealErrorDefinitions,
   ...padesErrorDefinitions,
   ...stampingErrorDefinitions,
+  ...tsaErrorDefinitions,
   ...serviceErrorDefinitions,
+  ...commerceErrorDefinitions,
+  ...stampServiceErrorDefinitions,
+  ...accountErrorDefinitions,
+  ...pkiErrorDefinitions,
+  ...pkiLifecycleErrorDefinitions,
+  ...webErrorDefinitions,
 } as const;
 
 export type ErrorCode = keyof typeof definitions;

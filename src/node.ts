@@ -3,8 +3,10 @@
  * configuration. `bubuh serve` and the tests build nodes here; nothing else wires parts together.
  */
 import type { Config } from './config.js';
+import { systemAccounts } from './ledger/chart.js';
 import { Ledger } from './ledger/ledger.js';
 import type { Logger } from './logger.js';
+import { createMetrics, type Metrics } from './metrics.js';
 import { openStorage, type Storage } from './storage/database.js';
 
 export interface BubuhNode {
@@ -12,6 +14,9 @@ export interface BubuhNode {
   readonly storage: Storage;
   readonly ledger: Ledger;
   readonly logger: Logger;
+  readonly metrics: Metrics;
+  /** Milliseconds since the epoch; every service built from the node reads time here (tests inject it). */
+  readonly clock: () => number;
   /** Voids every pending transfer whose timeout has passed; returns how many. */
   sweep(): Promise<number>;
   startSweeper(): void;
@@ -37,11 +42,21 @@ export async function createNode(
     sqliteCheckpointPages: config.sqliteCheckpointPages,
     ...(options.postgresSchema ? { postgresSchema: options.postgresSchema } : {}),
   });
+  const metrics = createMetrics();
   const ledger = new Ledger(storage, {
+    onBatch: (batch) => {
+      metrics.ledgerBatchTransfers.observe(batch.transfers);
+      metrics.ledgerBatchSeconds.observe(batch.durationMs / 1000);
+    },
     batchTransfersMax: config.ledgerBatchTransfersMax,
     queueTransfersMax: config.ledgerQueueTransfersMax,
     ...(options.clock ? { clock: options.clock } : {}),
   });
+  for (const result of await ledger.createAccounts(systemAccounts)) {
+    if (result.result !== 'ok' && result.result !== 'exists') {
+      throw new Error(`system account ${result.id} refused by the ledger: ${result.result}`);
+    }
+  }
   let timer: NodeJS.Timeout | null = null;
   let sweeping = false;
 
@@ -62,6 +77,8 @@ export async function createNode(
     storage,
     ledger,
     logger,
+    metrics,
+    clock: options.clock ?? Date.now,
     sweep,
     startSweeper() {
       if (timer) return;

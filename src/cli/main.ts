@@ -9,6 +9,17 @@ import { type Config, describeConfig, loadConfig } from '../config.js';
 import { BubuhError, isBubuhError, renderErrorsMarkdown } from '../errors.js';
 import { nodeInflateRaw } from '../pdf/inflate-node.js';
 import { pkiDirectory } from '../pki/key-files.js';
+import {
+  onlineRegistry,
+  pkiExport,
+  pkiInit,
+  pkiRevoke,
+  pkiRotate,
+  pkiShow,
+  verifyCrls,
+} from './pki-commands.js';
+import { adminAllocate, adminMint } from '../commerce/admin-commands.js';
+import { adminRole } from '../accounts/admin-commands.js';
 import { createNodeStamper } from '../services/node-stamper.js';
 import { verifyDocument } from '../verify/verify-document.js';
 import { provisionDevelopmentQuota } from '../services/provision-development.js';
@@ -26,12 +37,31 @@ commands:
   migrate               bring the database schema to the latest version
   config                print the effective configuration (secrets redacted)
   ledger check          recompute every balance from the transfers and check conservation
-  stamp IN.pdf -o OUT.pdf [--page N] [--at X,Y] [--size PT] [--password P] [--reason TEXT]
-                        put an e-meterai on IN.pdf (seal + PAdES signature, appended as an
-                        incremental update); default: last page, bottom right, 70 pt
-  verify FILE.pdf [--trust CERT ...] [--json]
+  stamp IN.pdf -o OUT.pdf [--page N] [--at X,Y] [--size PT] [--password P] [--reason TEXT] [--lt]
+                        put an e-meterai on IN.pdf (seal + PAdES B-T signature, appended as an
+                        incremental update); default: last page, bottom right, 70 pt;
+                        --lt adds a second update with the validation data (PAdES B-LT /DSS)
+  verify FILE.pdf [--trust CERT ...] [--crl FILE ...] [--online URL] [--json]
                         check every signature and the e-meterai; exit 0 valid, 1 not, 2 unreadable
                         (trusts the data directory's development root, plus each --trust file)
+                        --crl adds CRLs (DER or PEM; development adds its own); --online URL
+                        asks that registry about each e-meterai (exists, same document, not revoked)
+  pki init              create the development PKI in the data directory (never overwrites)
+  pki show [--json]     certificates (subject, serial, validity, SHA-256, key) and the CRL
+  pki rotate            issue a fresh signer certificate now (BUBUH_SIGNER_VALIDITY_DAYS)
+  pki revoke SERIAL --reason R
+                        revoke an e-meterai serial or a certificate serial (hex); R is an RFC 5280
+                        reason: keyCompromise, cACompromise, affiliationChanged, superseded,
+                        cessationOfOperation, privilegeWithdrawn, aACompromise, unspecified
+  pki export --out DIR  write root.der, ca.der and crl.der (the bytes /pki/* serves)
+  admin mint --quantity N
+                        mint N e-meterai from the issuer into the operator's stock
+  admin allocate --channel ID --quantity N [--fee RUPIAH]
+                        move N from the operator's stock to a sales channel's stock (a new
+                        channel is created with its fee per unit, default Rp0)
+  admin role --phone P --add ROLE | --remove ROLE
+                        grant or withdraw a role (customer, channel_operator, platform_operator,
+                        issuer) of the account signed in with phone P
   docs errors           print docs/errors.md from the error registry
 
 options:
@@ -180,6 +210,7 @@ const stamp: Command = async (config, flags) => {
       ...(options.sizePt !== undefined ? { sizePt: options.sizePt } : {}),
       ...(flags.options['password'] !== undefined ? { password: flags.options['password'] } : {}),
       ...(flags.options['reason'] !== undefined ? { reason: flags.options['reason'] } : {}),
+      ...(flags.options['lt'] === 'yes' ? { longTerm: true } : {}),
     });
     writeFileSync(options.output, issued.pdf);
     const [account] = await node.ledger.lookupAccounts([quota.accountId]);
@@ -228,9 +259,12 @@ const verify: Command = async (config, flags) => {
   const file = flags.positionals[1];
   if (!file) invalid('name the PDF to verify: bubuh verify FILE.pdf');
   const pdf = readInput(file);
+  const online = flags.options['online'];
   const report = await verifyDocument(pdf, {
     trustAnchors: trustAnchors(config, flags.lists['trust'] ?? []),
     inflate: nodeInflateRaw,
+    crls: await verifyCrls(config, flags.lists['crl'] ?? []),
+    ...(online !== undefined ? { online: onlineRegistry(online) } : {}),
   });
   if (flags.json) {
     process.stdout.write(`${JSON.stringify(report)}\n`);
@@ -262,6 +296,14 @@ const commands: Record<string, Command> = {
   stamp,
   verify,
   'docs errors': docsErrors,
+  'admin mint': adminMint,
+  'admin allocate': adminAllocate,
+  'admin role': adminRole,
+  'pki init': pkiInit,
+  'pki show': pkiShow,
+  'pki rotate': pkiRotate,
+  'pki revoke': pkiRevoke,
+  'pki export': pkiExport,
 };
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -277,7 +319,17 @@ export async function main(argv: readonly string[]): Promise<number> {
       password: { type: 'string' },
       reason: { type: 'string' },
       trust: { type: 'string', multiple: true },
+      quantity: { type: 'string' },
+      channel: { type: 'string' },
+      fee: { type: 'string' },
+      phone: { type: 'string' },
+      add: { type: 'string' },
+      remove: { type: 'string' },
+      crl: { type: 'string', multiple: true },
+      online: { type: 'string' },
+      out: { type: 'string' },
       json: { type: 'boolean', default: false },
+      lt: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -288,8 +340,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     return values.help ? 0 : 2;
   }
   const config = loadConfig(process.env, { BUBUH_DATA_DIR: values.data });
-  const { json, help: _help, data: _data, trust, ...rest } = values;
-  return command(config, { json: json ?? false, positionals, options: rest, lists: { trust } });
+  const { json, help: _help, data: _data, trust, crl, lt, ...rest } = values;
+  const options = { ...rest, lt: lt ? 'yes' : undefined };
+  return command(config, { json: json ?? false, positionals, options, lists: { trust, crl } });
 }
 
 export function runCli(argv: readonly string[]): void {

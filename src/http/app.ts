@@ -3,15 +3,18 @@
  * serve` calls `listen`. Every error leaves as the registry's JSON body with a stable code.
  */
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RouteOptions } from 'fastify';
 import { BubuhError, isBubuhError } from '../errors.js';
 import type { BubuhNode } from '../node.js';
 import { pingStorage } from '../storage/database.js';
+import { registerOpenApi } from './openapi.js';
 import { routeModules } from './routes/index.js';
 
 export interface AppOptions {
   /** Largest request body in bytes. */
   readonly bodyBytesMax?: number;
+  /** Called for every route as it is added (the OpenAPI test lists them this way). */
+  readonly onRoute?: (route: RouteOptions) => void;
 }
 
 function requestIdFrom(header: string | string[] | undefined): string {
@@ -24,7 +27,6 @@ export async function buildApp(node: BubuhNode, options: AppOptions = {}): Promi
     loggerInstance: node.logger as FastifyBaseLogger,
     genReqId: (request) => requestIdFrom(request.headers['x-request-id']),
     bodyLimit: options.bodyBytesMax ?? 1024 * 1024,
-    disableRequestLogging: false,
   });
 
   app.addHook('onRequest', async (request, reply) => {
@@ -50,14 +52,47 @@ export async function buildApp(node: BubuhNode, options: AppOptions = {}): Promi
     return reply.status(404).send(new BubuhError('NOT_FOUND', { path }).toBody());
   });
 
-  app.get('/healthz', async () => ({ status: 'ok' }));
+  if (options.onRoute) app.addHook('onRoute', options.onRoute);
+  // Before any route: the OpenAPI plugin only describes routes added after it.
+  await registerOpenApi(app, '0.1.0');
 
-  app.get('/readyz', async () => {
-    if (!(await pingStorage(node.storage))) {
-      throw new BubuhError('NOT_READY', { problem: 'the database does not answer' });
-    }
-    return { status: 'ready', storage: node.storage.dialect, ledger_queue_depth: node.ledger.queueDepth };
-  });
+  app.get(
+    '/healthz',
+    {
+      schema: {
+        summary: 'Liveness',
+        tags: ['meta'],
+        response: { 200: { type: 'object', properties: { status: { type: 'string' } } } },
+      },
+    },
+    async () => ({ status: 'ok' }),
+  );
+
+  app.get(
+    '/readyz',
+    {
+      schema: {
+        summary: 'Readiness: the database answers',
+        tags: ['meta'],
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              status: { type: 'string' },
+              storage: { type: 'string' },
+              ledger_queue_depth: { type: 'integer' },
+            },
+          },
+        },
+      },
+    },
+    async () => {
+      if (!(await pingStorage(node.storage))) {
+        throw new BubuhError('NOT_READY', { problem: 'the database does not answer' });
+      }
+      return { status: 'ready', storage: node.storage.dialect, ledger_queue_depth: node.ledger.queueDepth };
+    },
+  );
 
   for (const register of routeModules) await register(app, node);
 

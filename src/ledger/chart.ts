@@ -29,3 +29,19 @@ export const accountIds = Object.freeze({
   channelStock: (channel: string) => `channel:${channel}:stock`,
   customerQuota: (customer: string) => `customer:${customer}:quota`,
 });
+
+/**
+ * The accounts every node needs before its first request: the issuer (may go negative: what it
+ * minted), operator stock, and the `stamped` and `refunded` sinks. Created idempotently at start-up.
+ */
+export const systemAccounts = Object.freeze([
+  { id: accountIds.issuer, ledger: quotaLedger, code: accountCodes.issuer },
+  {
+    id: accountIds.operatorStock,
+    ledger: quotaLedger,
+    code: accountCodes.operatorStock,
+    debitsMustNotExceedCredits: true,
+  },
+  { id: accountIds.stamped, ledger: quotaLedger, code: accountCodes.stamped },
+  { id: accountIds.refunded, ledger: quotaLedger, code: accountCodes.refunded },
+]);

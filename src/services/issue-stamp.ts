@@ -5,17 +5,30 @@
  * the reserve voids it at once, so the unit is back before the caller hears of the failure; if the
  * process dies instead, the reservation expires and the sweeper returns the unit. A serial is never
  * registered without its unit spent, nor a unit spent without its serial registered.
+ *
+ * With a `record` (the stamping service), the history is written the same way: the `stamps` row in the
+ * reservation's transaction, the `stamp_outcomes` row in the post's or the void's. A reservation that
+ * expires instead (the process died) has no outcome row; its history reads the ledger's `expired`.
  */
 import { randomBytes } from 'node:crypto';
-import { BubuhError } from '../errors.js';
+import { BubuhError, isBubuhError } from '../errors.js';
 import { accountIds, quotaLedger, transferCodes } from '../ledger/chart.js';
 import type { Ledger } from '../ledger/ledger.js';
+import type { LedgerAttachment } from '../ledger/types.js';
 import { generateSerial } from '../seal/serial.js';
-import { type StampEnvironment, type StampResult, stampDocument } from '../stamping/stamp-document.js';
+import {
+  type StampEnvironment,
+  type StampRequest,
+  type StampResult,
+  stampDocument,
+} from '../stamping/stamp-document.js';
 
 export interface IssueStampDependencies {
   readonly ledger: Ledger;
-  readonly environment: StampEnvironment;
+  /** Stamps in this thread; used when no `engine` is given. */
+  readonly environment?: StampEnvironment;
+  /** Stamps elsewhere (a worker pool); replaces `environment`. */
+  readonly engine?: (request: StampRequest) => Promise<StampResult>;
   /** Lowercase hex SHA-256 of the signer certificate, recorded in the registry. */
   readonly signerFingerprint: string;
   /** `https://host` without a trailing slash; the QR code links to `<publicBaseUrl>/s/<serial>`. */
@@ -23,6 +36,21 @@ export interface IssueStampDependencies {
   /** How long a reservation holds before it expires by itself (crash recovery), in seconds. */
   readonly reservationTimeoutSeconds: number;
   readonly clock?: () => number;
+}
+
+/** The stamping service's history of one attempt (see `stamps` in storage/schema.ts). */
+export interface StampRecord {
+  readonly stampId: string;
+  readonly accountId: string;
+  readonly batchId?: string | null;
+  readonly fileName: string;
+  readonly docType: string;
+  readonly docNumber?: string | null;
+  readonly docDate?: string | null;
+  /** Hex SHA-256 binding the upload and its placement to the attempt. */
+  readonly requestDigest: string;
+  /** When the stamped file stops being downloadable (ms since the epoch). */
+  readonly fileExpiresAt: number;
 }
 
 export interface IssueStampInput {
@@ -35,6 +63,13 @@ export interface IssueStampInput {
   readonly sizePt?: number;
   readonly password?: string;
   readonly reason?: string;
+  /** PAdES B-LT: append a /DSS with the environment's validation data after the signed update. */
+  readonly longTerm?: boolean;
+  readonly record?: StampRecord;
+  /** Runs after stamping and before the commit (the service stores the file here); a throw refunds. */
+  readonly beforeCommit?: (stamped: StampResult, serial: string) => Promise<void>;
+  /** Reports how long each stage took, in milliseconds (for metrics). */
+  readonly onStage?: (stage: 'reserve' | 'engine' | 'store' | 'commit', ms: number) => void;
 }
 
 export interface IssuedStamp extends StampResult {
@@ -51,20 +86,47 @@ function hex(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
 }
 
-async function reserve(ledger: Ledger, quotaAccountId: string, timeoutSeconds: number): Promise<string> {
-  const id = transferId();
-  const [result] = await ledger.createTransfers([
-    {
-      id,
-      kind: 'pending',
-      debitAccountId: quotaAccountId,
-      creditAccountId: accountIds.stamped,
-      amount: 1,
-      ledger: quotaLedger,
-      code: transferCodes.stamp,
-      timeoutSeconds,
+function stampRow(record: StampRecord, serial: string, reservation: string, now: number): LedgerAttachment {
+  return {
+    table: 'stamps',
+    row: {
+      id: record.stampId,
+      account_id: record.accountId,
+      serial,
+      reservation_id: reservation,
+      batch_id: record.batchId ?? null,
+      file_name: record.fileName,
+      doc_type: record.docType,
+      doc_number: record.docNumber ?? null,
+      doc_date: record.docDate ?? null,
+      request_digest: record.requestDigest,
+      created_at: now,
     },
-  ]);
+  };
+}
+
+async function reserve(
+  ledger: Ledger,
+  quotaAccountId: string,
+  timeoutSeconds: number,
+  attachments: (reservation: string) => LedgerAttachment[],
+): Promise<string> {
+  const id = transferId();
+  const [result] = await ledger.createTransfers(
+    [
+      {
+        id,
+        kind: 'pending',
+        debitAccountId: quotaAccountId,
+        creditAccountId: accountIds.stamped,
+        amount: 1,
+        ledger: quotaLedger,
+        code: transferCodes.stamp,
+        timeoutSeconds,
+      },
+    ],
+    attachments(id),
+  );
   if (result?.result === 'ok') return id;
   if (result?.result === 'exceeds_credits' || result?.result === 'debit_account_not_found') {
     const [account] = await ledger.lookupAccounts([quotaAccountId]);
@@ -74,14 +136,39 @@ async function reserve(ledger: Ledger, quotaAccountId: string, timeoutSeconds: n
   throw new Error(`stamp reservation refused by the ledger: ${result?.result}`);
 }
 
-async function release(ledger: Ledger, reservation: string): Promise<void> {
-  const [result] = await ledger.createTransfers([
-    { id: transferId(), kind: 'void_pending', pendingId: reservation },
-  ]);
-  // Already expired is fine: the unit is back either way.
+/** The stable code a refund is recorded with: the refusal's own code, or INTERNAL for a fault. */
+export function refundReasonOf(error: unknown): string {
+  return isBubuhError(error) ? error.code : 'INTERNAL';
+}
+
+async function release(ledger: Ledger, reservation: string, outcome: LedgerAttachment[] = []): Promise<void> {
+  const [result] = await ledger.createTransfers(
+    [{ id: transferId(), kind: 'void_pending', pendingId: reservation }],
+    outcome,
+  );
+  // Already expired is fine: the unit is back either way (the history then reads the expiry).
   if (result?.result !== 'ok' && result?.result !== 'pending_transfer_expired') {
     throw new Error(`voiding reservation ${reservation} failed: ${result?.result}`);
   }
+}
+
+function refundedRow(record: StampRecord | undefined, error: unknown, now: number): LedgerAttachment[] {
+  if (!record) return [];
+  return [
+    {
+      table: 'stamp_outcomes',
+      row: {
+        stamp_id: record.stampId,
+        outcome: 'refunded',
+        reason_code: refundReasonOf(error),
+        page: null,
+        added_bytes: null,
+        file_bytes: null,
+        file_expires_at: null,
+        at: now,
+      },
+    },
+  ];
 }
 
 export async function issueStamp(
@@ -90,49 +177,91 @@ export async function issueStamp(
 ): Promise<IssuedStamp> {
   const { ledger } = dependencies;
   const clock = dependencies.clock ?? Date.now;
+  const engine =
+    dependencies.engine ??
+    (dependencies.environment
+      ? (request: StampRequest) => stampDocument(request, dependencies.environment!)
+      : null);
+  if (!engine) throw new Error('issueStamp invariant: give an engine or an environment');
   const serial = generateSerial((count) => new Uint8Array(randomBytes(count)));
-  const reservation = await reserve(ledger, input.quotaAccountId, dependencies.reservationTimeoutSeconds);
+  const record = input.record;
+  const stage = input.onStage;
+  let mark = performance.now();
+  const lap = (name: 'reserve' | 'engine' | 'store' | 'commit') => {
+    const now = performance.now();
+    stage?.(name, now - mark);
+    mark = now;
+  };
+  const reservation = await reserve(
+    ledger,
+    input.quotaAccountId,
+    dependencies.reservationTimeoutSeconds,
+    (id) => (record ? [stampRow(record, serial, id, clock())] : []),
+  );
+  lap('reserve');
   let stamped: StampResult;
   try {
-    stamped = await stampDocument(
-      {
-        pdf: input.pdf,
-        page: input.page ?? 'last',
-        ...(input.x !== undefined ? { x: input.x } : {}),
-        ...(input.y !== undefined ? { y: input.y } : {}),
-        ...(input.sizePt !== undefined ? { sizePt: input.sizePt } : {}),
-        ...(input.password !== undefined ? { password: input.password } : {}),
-        serial,
-        verifyUrl: `${dependencies.publicBaseUrl}/s/${serial}`,
-        ...(input.reason ? { reason: input.reason } : {}),
-        signingTime: new Date(clock()),
-      },
-      dependencies.environment,
-    );
+    stamped = await engine({
+      pdf: input.pdf,
+      page: input.page ?? 'last',
+      ...(input.x !== undefined ? { x: input.x } : {}),
+      ...(input.y !== undefined ? { y: input.y } : {}),
+      ...(input.sizePt !== undefined ? { sizePt: input.sizePt } : {}),
+      ...(input.password !== undefined ? { password: input.password } : {}),
+      serial,
+      verifyUrl: `${dependencies.publicBaseUrl}/s/${serial}`,
+      ...(input.reason ? { reason: input.reason } : {}),
+      ...(input.longTerm ? { longTerm: true } : {}),
+      signingTime: new Date(clock()),
+    });
+    lap('engine');
+    if (input.beforeCommit) {
+      await input.beforeCommit(stamped, serial);
+      lap('store');
+    }
   } catch (error) {
-    await release(ledger, reservation);
+    await release(ledger, reservation, refundedRow(record, error, clock()));
     throw error;
   }
   const spent = transferId();
+  const now = clock();
+  const attachments: LedgerAttachment[] = [
+    {
+      table: 'stamp_registry',
+      row: {
+        serial,
+        content_digest: hex(stamped.contentDigest),
+        transfer_id: spent,
+        signer_fingerprint: dependencies.signerFingerprint,
+        page: stamped.pageNumber,
+        stamped_at: now,
+        status: 'valid',
+      },
+    },
+  ];
+  if (record) {
+    attachments.push({
+      table: 'stamp_outcomes',
+      row: {
+        stamp_id: record.stampId,
+        outcome: 'stamped',
+        reason_code: null,
+        page: stamped.pageNumber,
+        added_bytes: stamped.addedBytes,
+        file_bytes: stamped.pdf.length,
+        file_expires_at: record.fileExpiresAt,
+        at: now,
+      },
+    });
+  }
   const [committed] = await ledger.createTransfers(
     [{ id: spent, kind: 'post_pending', pendingId: reservation }],
-    [
-      {
-        table: 'stamp_registry',
-        row: {
-          serial,
-          content_digest: hex(stamped.contentDigest),
-          transfer_id: spent,
-          signer_fingerprint: dependencies.signerFingerprint,
-          page: stamped.pageNumber,
-          stamped_at: clock(),
-          status: 'valid',
-        },
-      },
-    ],
+    attachments,
   );
+  lap('commit');
   if (committed?.result === 'ok') return { ...stamped, serial, transferId: spent };
   if (committed?.result === 'pending_transfer_expired') throw new BubuhError('STAMP_RESERVATION_EXPIRED');
-  await release(ledger, reservation).catch(() => {});
-  throw new Error(`committing stamp ${serial} failed: ${committed?.result}`);
+  const failure = new Error(`committing stamp ${serial} failed: ${committed?.result}`);
+  await release(ledger, reservation, refundedRow(record, failure, clock())).catch(() => {});
+  throw failure;
 }

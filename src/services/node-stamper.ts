@@ -7,8 +7,10 @@ import type { Config } from '../config.js';
 import { BubuhError } from '../errors.js';
 import type { Ledger } from '../ledger/ledger.js';
 import { loadOrCreateDevPki } from '../pki/key-files.js';
-import { createNodeSigner } from '../pki/node-signer.js';
+import { createConfiguredSigner } from '../pki/configured-signer.js';
 import { nodeStampEnvironment } from '../stamping/node-environment.js';
+import type { StampEnvironment } from '../stamping/stamp-document.js';
+import { nodeTimeStamper } from '../tsa/node-time-stamper.js';
 import { type IssueStampInput, type IssuedStamp, issueStamp } from './issue-stamp.js';
 
 export interface NodeStamper {
@@ -16,18 +18,64 @@ export interface NodeStamper {
   /** True when this call generated the development hierarchy. */
   readonly developmentPkiCreated: boolean;
   issue(input: IssueStampInput): Promise<IssuedStamp>;
+  /** Releases the key store (a PKCS#11 session); stamps cannot be issued afterwards. */
+  close(): Promise<void>;
+}
+
+/** The node's stamping environment: its signer (through the configured key store), TSA and DSS data. */
+export interface ConfiguredStampEnvironment {
+  readonly environment: StampEnvironment;
+  /** Lowercase hex SHA-256 of the signer certificate, recorded in the registry. */
+  readonly signerFingerprint: string;
+  /** True when this call generated the development hierarchy. */
+  readonly developmentPkiCreated: boolean;
+  /** Releases the key store (a PKCS#11 session). */
+  close(): Promise<void>;
+}
+
+/**
+ * Builds this node's stamping environment from its configuration. The main thread and every worker
+ * thread of the stamping pool each call it, so all sign with the same key and certificate.
+ */
+export async function createStampEnvironment(config: Config): Promise<ConfiguredStampEnvironment> {
+  if (config.mode !== 'development') throw new BubuhError('PKI_NOT_CONFIGURED');
+  const { pki, created } = await loadOrCreateDevPki(config.dataDir, {
+    validityDays: config.signerValidityDays,
+  });
+  // Through the configured key store: the development key file, or a key generated in a PKCS#11
+  // token whose certificate the development issuing CA issued.
+  const { signer, keyStore } = await createConfiguredSigner(config, pki);
+  try {
+    // PAdES B-T: every stamp carries a signature time-stamp (built-in TSA, or BUBUH_TSA_URL); a B-LT
+    // stamp (`longTerm`) adds a DSS with the whole chain and the TSA's certificate.
+    const environment: StampEnvironment = {
+      ...nodeStampEnvironment(signer),
+      timeStamper: await nodeTimeStamper(config, pki),
+      validationData: {
+        certificates: [
+          signer.certificate,
+          pki.issuingCa.certificate,
+          pki.root.certificate,
+          pki.tsa.certificate,
+        ],
+        crls: [],
+      },
+    };
+    return {
+      environment,
+      signerFingerprint: createHash('sha256').update(signer.certificate).digest('hex'),
+      developmentPkiCreated: created,
+      close: () => keyStore.close(),
+    };
+  } catch (error) {
+    await keyStore.close().catch(() => {});
+    throw error;
+  }
 }
 
 export async function createNodeStamper(config: Config, ledger: Ledger): Promise<NodeStamper> {
-  if (config.mode !== 'development') throw new BubuhError('PKI_NOT_CONFIGURED');
-  const { pki, created } = await loadOrCreateDevPki(config.dataDir);
-  const signer = createNodeSigner({
-    privateKeyPem: pki.signer.privateKeyPem,
-    certificate: pki.signer.certificate,
-    chain: [pki.issuingCa.certificate],
-  });
-  const signerFingerprint = createHash('sha256').update(pki.signer.certificate).digest('hex');
-  const environment = nodeStampEnvironment(signer);
+  const { environment, signerFingerprint, developmentPkiCreated, close } =
+    await createStampEnvironment(config);
   const dependencies = {
     ledger,
     environment,
@@ -37,7 +85,8 @@ export async function createNodeStamper(config: Config, ledger: Ledger): Promise
   };
   return {
     signerFingerprint,
-    developmentPkiCreated: created,
+    developmentPkiCreated,
     issue: (input) => issueStamp(dependencies, input),
+    close,
   };
 }

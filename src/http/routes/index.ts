@@ -5,7 +5,24 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { BubuhNode } from '../../node.js';
+import { accountRoutes } from '../../accounts/routes.js';
+import { idempotencySweeper } from '../idempotency.js';
+import { commerceRoutes } from '../../commerce/routes.js';
+import { pkiRoutes } from './pki.js';
+import { stampRoutes } from '../../stamps/routes.js';
+import { metricsRoutes } from './metrics.js';
+import { webRoutes } from './web.js';
+import { tsaRoutes } from './tsa.js';
 
 export type RouteModule = (app: FastifyInstance, node: BubuhNode) => Promise<void> | void;
 
-export const routeModules: readonly RouteModule[] = [];
+export const routeModules: readonly RouteModule[] = [
+  accountRoutes,
+  idempotencySweeper,
+  webRoutes,
+  pkiRoutes,
+  stampRoutes,
+  metricsRoutes,
+  commerceRoutes,
+  tsaRoutes,
+];

@@ -1,0 +1,155 @@
+/**
+ * The bounded worker-thread pool that stamps (DESIGN §4: CPU work never runs on the event loop).
+ *
+ * Admission happens BEFORE a unit is reserved: a stamp is refused at once with `STAMP_BUSY` and
+ * Retry-After when the queue is full or when the measured service time says it could not start
+ * before its deadline — never held until the client gives up. A task that nevertheless waits past its
+ * deadline is refused by the worker without being started, and the caller voids its reservation.
+ */
+import { availableParallelism } from 'node:os';
+import { Piscina } from 'piscina';
+import type { Config } from '../config.js';
+import { BubuhError, type ErrorCode, type ErrorDetails } from '../errors.js';
+import type { StampRequest, StampResult } from '../stamping/stamp-document.js';
+import type { VerificationReport } from '../verify/verify-document.js';
+
+export interface EngineTask {
+  readonly request: Omit<StampRequest, 'signingTime'>;
+  readonly signingTimeMs: number;
+  /** Epoch ms after which the task must not start. */
+  readonly deadline: number;
+  readonly queuedAt: number;
+}
+
+export interface VerifyTask {
+  readonly pdf: Uint8Array;
+  readonly trustAnchors: readonly Uint8Array[];
+  readonly crls: readonly Uint8Array[];
+  readonly password?: string;
+  readonly deadline: number;
+}
+
+export type EngineOutcome =
+  | { readonly ok: true; readonly result: StampResult; readonly queuedMs: number; readonly runMs: number }
+  | { readonly ok: false; readonly code: string; readonly details: ErrorDetails; readonly queuedMs: number };
+
+export interface EnginePoolStats {
+  readonly threads: number;
+  readonly queued: number;
+  readonly running: number;
+  /** Smoothed run time of one stamp in a worker, ms. */
+  readonly serviceMs: number;
+  readonly completed: number;
+  readonly refusedBusy: number;
+}
+
+export interface EnginePool {
+  /** Throws STAMP_BUSY unless a task submitted now could start before its deadline. */
+  admit(): void;
+  stamp(request: StampRequest): Promise<StampResult>;
+  /** Verifies offline in a worker; same admission and deadline as stamps. */
+  verify(input: Omit<VerifyTask, 'deadline'>): Promise<VerificationReport>;
+  stats(): EnginePoolStats;
+  /** Queue wait and run time of finished tasks, for metrics. */
+  onTiming?: (queuedMs: number, runMs: number) => void;
+  close(): Promise<void>;
+}
+
+export function enginePoolThreads(config: Config): number {
+  return config.stampWorkers > 0 ? config.stampWorkers : Math.max(1, availableParallelism());
+}
+
+export function createEnginePool(config: Config): EnginePool {
+  const threads = enginePoolThreads(config);
+  const pool = new Piscina({
+    filename: new URL('./engine-worker.js', import.meta.url).href,
+    minThreads: threads,
+    maxThreads: threads,
+    maxQueue: config.stampQueueMax,
+    idleTimeout: 60_000,
+    workerData: { config },
+    recordTiming: false,
+  });
+  /** Tasks submitted and not yet finished: running (up to `threads`) and queued. */
+  let inFlight = 0;
+  let completed = 0;
+  let refusedBusy = 0;
+  // Until measured, assume a slow stamp so a cold pool does not over-admit.
+  let serviceMs = 5;
+
+  const busy = (waitMs: number): BubuhError => {
+    refusedBusy += 1;
+    return new BubuhError('STAMP_BUSY', { retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)) });
+  };
+
+  const result: EnginePool = {
+    admit() {
+      const queued = Math.max(0, inFlight - threads);
+      // A new task starts once every queued task ahead of it has had its turn on some thread.
+      const waitMs = ((queued + 1) / threads) * serviceMs;
+      if (queued >= config.stampQueueMax || waitMs > config.stampDeadlineMs) throw busy(waitMs);
+    },
+    async stamp(request) {
+      const queuedAt = Date.now();
+      const { signingTime, ...rest } = request;
+      inFlight += 1;
+      let outcome: EngineOutcome;
+      try {
+        outcome = await pool.run({
+          request: rest,
+          signingTimeMs: signingTime.getTime(),
+          deadline: queuedAt + config.stampDeadlineMs,
+          queuedAt,
+        });
+      } catch (error) {
+        inFlight -= 1;
+        if (error instanceof Error && /queue is full/i.test(error.message)) throw busy(serviceMs);
+        throw error;
+      }
+      inFlight -= 1;
+      if (!outcome.ok) {
+        if (outcome.code === 'STAMP_BUSY') refusedBusy += 1;
+        // A fault in the worker is not a refusal: it leaves as a plain error (logged, answered 500).
+        if (outcome.code === 'INTERNAL')
+          throw new Error(`stamping worker: ${String(outcome.details['problem'])}`);
+        throw new BubuhError(outcome.code as ErrorCode, outcome.details);
+      }
+      completed += 1;
+      serviceMs = serviceMs * 0.9 + outcome.runMs * 0.1;
+      result.onTiming?.(outcome.queuedMs, outcome.runMs);
+      return outcome.result;
+    },
+    async verify(input) {
+      inFlight += 1;
+      let outcome:
+        { ok: true; report: VerificationReport } | { ok: false; code: string; details: ErrorDetails };
+      try {
+        outcome = await pool.run(
+          { ...input, deadline: Date.now() + config.stampDeadlineMs },
+          { name: 'verify' },
+        );
+      } catch (error) {
+        if (error instanceof Error && /queue is full/i.test(error.message)) throw busy(serviceMs);
+        throw error;
+      } finally {
+        inFlight -= 1;
+      }
+      if (!outcome.ok) throw new BubuhError(outcome.code as ErrorCode, outcome.details);
+      return outcome.report;
+    },
+    stats() {
+      return {
+        threads,
+        queued: Math.max(0, inFlight - threads),
+        running: Math.min(inFlight, threads),
+        serviceMs,
+        completed,
+        refusedBusy,
+      };
+    },
+    async close() {
+      await pool.close();
+    },
+  };
+  return result;
+}

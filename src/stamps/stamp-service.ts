@@ -1,0 +1,345 @@
+/**
+ * The stamping service (DESIGN §5, Stamp): admit → reserve one unit (with the history row) → stamp in
+ * the worker pool → store the file → commit (post + registry row + outcome row) → answer. Any failure
+ * after the reserve voids it in the same request, with the refusal's code as the refund reason, so the
+ * quota is visibly back before the caller hears of the failure. History is read, never kept twice:
+ * a stamp's status comes from its outcome row, or — for a reservation the sweeper expired after a
+ * crash — from the ledger's own record of the reservation.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { BubuhError } from '../errors.js';
+import type { BubuhNode } from '../node.js';
+import { issueStamp, refundReasonOf } from '../services/issue-stamp.js';
+import type { StampResult } from '../stamping/stamp-document.js';
+import { docTypeOf } from './doc-types.js';
+import type { EnginePool } from './engine-pool.js';
+import { createDiskFileStore, type StampFileStore } from './file-store.js';
+
+export type StampStatus = 'pending' | 'stamped' | 'refunded';
+
+/** What the owner sees of one stamp (history rows and the answer to a stamp request). */
+export interface StampView {
+  readonly id: string;
+  readonly serial: string;
+  readonly status: StampStatus;
+  /** Why a refunded stamp was refunded: an error code, or RESERVATION_EXPIRED after a crash. */
+  readonly reason_code: string | null;
+  readonly file_name: string;
+  readonly doc_type: string;
+  readonly doc_number: string | null;
+  readonly doc_date: string | null;
+  readonly batch_id: string | null;
+  readonly created_at: string;
+  readonly stamped_at: string | null;
+  readonly page: number | null;
+  readonly added_bytes: number | null;
+  readonly file_bytes: number | null;
+  /** True while the stamped file can still be downloaded. */
+  readonly downloadable: boolean;
+  readonly download_url: string | null;
+  readonly expires_at: string | null;
+}
+
+export interface StampPlacement {
+  readonly page?: number | 'last';
+  readonly x?: number;
+  readonly y?: number;
+  readonly sizePt?: number;
+  readonly password?: string;
+}
+
+export interface StampMetadata {
+  readonly docType: string;
+  readonly docNumber?: string | null;
+  readonly docDate?: string | null;
+}
+
+export interface StampCommand {
+  readonly accountId: string;
+  readonly quotaAccountId: string;
+  readonly fileName: string;
+  readonly pdf: Uint8Array;
+  readonly placement: StampPlacement;
+  readonly metadata: StampMetadata;
+  readonly batchId?: string | null;
+}
+
+export interface StampOutcome {
+  readonly view: StampView;
+  /** The stamped file (also stored for download). */
+  readonly pdf: Uint8Array;
+}
+
+export interface StampService {
+  /** Throws STAMP_BUSY when the pool could not start another stamp in time (call before reading uploads). */
+  admit(accountId: string): void;
+  stamp(command: StampCommand): Promise<StampOutcome>;
+  /** The owner's stamp, or STAMP_NOT_FOUND (also for another account's stamp). */
+  get(accountId: string, id: string): Promise<StampView>;
+  list(
+    accountId: string,
+    options: { cursor?: string | undefined; limit: number; batchId?: string },
+  ): Promise<{ items: StampView[]; next_cursor: string | null }>;
+  /** The stamped file, STAMP_FILE_GONE after retention, STAMP_FILE_UNAVAILABLE when it never existed. */
+  file(accountId: string, id: string): Promise<{ view: StampView; pdf: Uint8Array }>;
+  /** Digest binding an upload and its parameters (used for idempotency and the history row). */
+  requestDigest(pdf: Uint8Array, placement: StampPlacement, metadata: StampMetadata): string;
+  sweepFiles(): Promise<number>;
+  readonly fileStore: StampFileStore;
+  readonly inProgress: () => number;
+}
+
+export interface StampServiceDependencies {
+  readonly node: BubuhNode;
+  readonly pool: EnginePool;
+  readonly signerFingerprint: string;
+  readonly fileStore?: StampFileStore;
+  readonly clock?: () => number;
+}
+
+const HOUR_MS = 3600 * 1000;
+
+interface HistoryRow {
+  id: string;
+  serial: string;
+  file_name: string;
+  doc_type: string;
+  doc_number: string | null;
+  doc_date: string | null;
+  batch_id: string | null;
+  created_at: number | string;
+  outcome: string | null;
+  reason_code: string | null;
+  page: number | null;
+  added_bytes: number | null;
+  file_bytes: number | null;
+  file_expires_at: number | string | null;
+  at: number | string | null;
+  pending_status: string | null;
+}
+
+function iso(ms: number | string | null): string | null {
+  return ms === null ? null : new Date(Number(ms)).toISOString();
+}
+
+function statusOf(row: HistoryRow): { status: StampStatus; reason: string | null } {
+  if (row.outcome === 'stamped') return { status: 'stamped', reason: null };
+  if (row.outcome === 'refunded') return { status: 'refunded', reason: row.reason_code };
+  // No outcome row: the reservation is still held, or the sweeper expired it after a crash.
+  if (row.pending_status === 'expired' || row.pending_status === 'voided') {
+    return { status: 'refunded', reason: 'RESERVATION_EXPIRED' };
+  }
+  return { status: 'pending', reason: null };
+}
+
+export function createStampService(dependencies: StampServiceDependencies): StampService {
+  const { node, pool } = dependencies;
+  const config = node.config;
+  const clock = dependencies.clock ?? Date.now;
+  const fileStore =
+    dependencies.fileStore ?? createDiskFileStore(config.filesDir ?? join(config.dataDir, 'files'));
+  const inProgressByAccount = new Map<string, number>();
+  let inProgressTotal = 0;
+  const db = node.storage.db;
+
+  const view = (row: HistoryRow): StampView => {
+    const { status, reason } = statusOf(row);
+    const expiresAt = row.file_expires_at === null ? null : Number(row.file_expires_at);
+    const downloadable = status === 'stamped' && expiresAt !== null && expiresAt > clock();
+    return {
+      id: row.id,
+      serial: row.serial,
+      status,
+      reason_code: reason,
+      file_name: row.file_name,
+      doc_type: row.doc_type,
+      doc_number: row.doc_number,
+      doc_date: row.doc_date,
+      batch_id: row.batch_id,
+      created_at: iso(row.created_at)!,
+      stamped_at: status === 'stamped' ? iso(row.at) : null,
+      page: row.page,
+      added_bytes: row.added_bytes,
+      file_bytes: row.file_bytes,
+      downloadable,
+      download_url: downloadable ? `/v1/stamps/${row.id}/file` : null,
+      expires_at: iso(expiresAt),
+    };
+  };
+
+  const history = () =>
+    db
+      .selectFrom('stamps as s')
+      .leftJoin('stamp_outcomes as o', 'o.stamp_id', 's.id')
+      .leftJoin('ledger_pending as p', 'p.id', 's.reservation_id')
+      .select([
+        's.id',
+        's.serial',
+        's.file_name',
+        's.doc_type',
+        's.doc_number',
+        's.doc_date',
+        's.batch_id',
+        's.created_at',
+        'o.outcome',
+        'o.reason_code',
+        'o.page',
+        'o.added_bytes',
+        'o.file_bytes',
+        'o.file_expires_at',
+        'o.at',
+        'p.status as pending_status',
+      ]);
+
+  const getView = async (accountId: string, id: string): Promise<StampView> => {
+    if (!/^[0-9a-f]{32}$/.test(id)) throw new BubuhError('STAMP_NOT_FOUND', { id });
+    const row = await history()
+      .where('s.id', '=', id)
+      .where('s.account_id', '=', accountId)
+      .executeTakeFirst();
+    if (!row) throw new BubuhError('STAMP_NOT_FOUND', { id });
+    return view(row as HistoryRow);
+  };
+
+  const requestDigest = (pdf: Uint8Array, placement: StampPlacement, metadata: StampMetadata): string => {
+    const hash = createHash('sha256').update(pdf);
+    const { password: _password, ...visible } = placement;
+    hash.update(JSON.stringify([visible, metadata]));
+    return hash.digest('hex');
+  };
+
+  return {
+    fileStore,
+    inProgress: () => inProgressTotal,
+    requestDigest,
+    admit(accountId) {
+      const mine = inProgressByAccount.get(accountId) ?? 0;
+      if (mine >= config.stampUploadsPerAccount) {
+        throw new BubuhError('STAMP_UPLOADS_LIMITED', {
+          limit: config.stampUploadsPerAccount,
+          retryAfterSeconds: 1,
+        });
+      }
+      pool.admit();
+    },
+    async stamp(command) {
+      const docType = docTypeOf(command.metadata.docType);
+      if (!docType) throw new BubuhError('STAMP_DOC_TYPE_UNKNOWN', { docType: command.metadata.docType });
+      const mine = inProgressByAccount.get(command.accountId) ?? 0;
+      if (mine >= config.stampUploadsPerAccount) {
+        throw new BubuhError('STAMP_UPLOADS_LIMITED', {
+          limit: config.stampUploadsPerAccount,
+          retryAfterSeconds: 1,
+        });
+      }
+      pool.admit();
+      inProgressByAccount.set(command.accountId, mine + 1);
+      inProgressTotal += 1;
+      const stampId = randomBytes(16).toString('hex');
+      const fileExpiresAt = clock() + config.stampRetentionHours * HOUR_MS;
+      let stored = false;
+      let reserved = false;
+      const metrics = node.metrics;
+      const started = performance.now();
+      try {
+        const issued = await issueStamp(
+          {
+            ledger: node.ledger,
+            engine: (request) => pool.stamp(request),
+            signerFingerprint: dependencies.signerFingerprint,
+            publicBaseUrl: config.publicBaseUrl,
+            reservationTimeoutSeconds: config.stampReservationTimeoutSeconds,
+            clock,
+          },
+          {
+            pdf: command.pdf,
+            quotaAccountId: command.quotaAccountId,
+            ...command.placement,
+            reason: docType.id,
+            record: {
+              stampId,
+              accountId: command.accountId,
+              batchId: command.batchId ?? null,
+              fileName: command.fileName,
+              docType: docType.code,
+              docNumber: command.metadata.docNumber ?? null,
+              docDate: command.metadata.docDate ?? null,
+              requestDigest: requestDigest(command.pdf, command.placement, command.metadata),
+              fileExpiresAt,
+            },
+            onStage: (stage, ms) => {
+              if (stage === 'reserve') reserved = true;
+              metrics.stampStageSeconds.observe({ stage }, ms / 1000);
+            },
+            beforeCommit: async (stamped: StampResult) => {
+              await fileStore.put(stampId, fileExpiresAt, stamped.pdf);
+              stored = true;
+            },
+          },
+        );
+        metrics.stamps.inc({ outcome: 'stamped' });
+        metrics.stampStageSeconds.observe({ stage: 'total' }, (performance.now() - started) / 1000);
+        return { view: await getView(command.accountId, stampId), pdf: issued.pdf };
+      } catch (error) {
+        if (reserved) {
+          metrics.stamps.inc({ outcome: 'refunded' });
+          metrics.refunds.inc({ reason: refundReasonOf(error) });
+        }
+        // The file of a stamp that did not commit must not outlive it.
+        if (stored) await fileStore.remove(stampId, fileExpiresAt).catch(() => {});
+        throw error;
+      } finally {
+        const left = (inProgressByAccount.get(command.accountId) ?? 1) - 1;
+        if (left === 0) inProgressByAccount.delete(command.accountId);
+        else inProgressByAccount.set(command.accountId, left);
+        inProgressTotal -= 1;
+      }
+    },
+    get: getView,
+    async list(accountId, options) {
+      let query = history().where('s.account_id', '=', accountId);
+      if (options.batchId) query = query.where('s.batch_id', '=', options.batchId);
+      if (options.cursor) {
+        const match = /^(\d{1,15})_([0-9a-f]{32})$/.exec(options.cursor);
+        if (!match)
+          throw new BubuhError('STAMP_FIELD_INVALID', {
+            field: 'cursor',
+            problem: 'not a cursor from this list',
+          });
+        const createdAt = Number(match[1]);
+        const id = match[2]!;
+        query = query.where((eb) =>
+          eb.or([
+            eb('s.created_at', '<', createdAt),
+            eb.and([eb('s.created_at', '=', createdAt), eb('s.id', '<', id)]),
+          ]),
+        );
+      }
+      const rows = (await query
+        .orderBy('s.created_at', 'desc')
+        .orderBy('s.id', 'desc')
+        .limit(options.limit + 1)
+        .execute()) as HistoryRow[];
+      const page = rows.slice(0, options.limit);
+      const last = page[page.length - 1];
+      return {
+        items: page.map(view),
+        next_cursor: rows.length > options.limit && last ? `${Number(last.created_at)}_${last.id}` : null,
+      };
+    },
+    async file(accountId, id) {
+      const current = await getView(accountId, id);
+      if (current.status !== 'stamped' || current.expires_at === null) {
+        throw new BubuhError('STAMP_FILE_UNAVAILABLE', { id, status: current.status });
+      }
+      const expiresAt = Date.parse(current.expires_at);
+      const gone = () => new BubuhError('STAMP_FILE_GONE', { retentionHours: config.stampRetentionHours });
+      if (expiresAt <= clock()) throw gone();
+      const pdf = await fileStore.get(id, expiresAt);
+      if (!pdf) throw gone();
+      return { view: current, pdf };
+    },
+    sweepFiles: () => fileStore.sweep(clock()),
+  };
+}

@@ -1,0 +1,470 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { unzipSync, zipSync } from 'fflate';
+import { accountStoreOf } from '../accounts/index.js';
+import { openTestNode, testClock } from '../accounts/test-node.js';
+import { checkLedger } from '../ledger/check.js';
+import { accountCodes, accountIds, quotaLedger, transferCodes } from '../ledger/chart.js';
+import type { BubuhNode } from '../node.js';
+import { buildApp } from '../http/app.js';
+import { minimalPdf } from '../pdf/fixture-builder.js';
+import { loadDevPki } from '../pki/key-files.js';
+import { generateSerial, isValidSerial } from '../seal/serial.js';
+import { eachBackend } from '../testing/backends.js';
+import { verifyDocument } from '../verify/verify-document.js';
+import { batchServiceOf } from './routes.js';
+
+const settings = { BUBUH_STAMP_WORKERS: 1 } as const;
+
+async function signIn(node: BubuhNode, phone: string): Promise<{ token: string; accountId: string }> {
+  const store = accountStoreOf(node);
+  const { account } = await store.findOrCreate(phone);
+  const { token } = await store.createSession(account.id);
+  return { token, accountId: account.id };
+}
+
+async function grantQuota(node: BubuhNode, accountId: string, units: number): Promise<void> {
+  await node.ledger.createAccounts([
+    { id: accountIds.issuer, ledger: quotaLedger, code: accountCodes.issuer },
+  ]);
+  const [result] = await node.ledger.createTransfers([
+    {
+      id: randomBytes(16).toString('hex'),
+      debitAccountId: accountIds.issuer,
+      creditAccountId: accountIds.customerQuota(accountId),
+      amount: units,
+      ledger: quotaLedger,
+      code: transferCodes.mint,
+    },
+  ]);
+  assert.equal(result?.result, 'ok');
+}
+
+async function available(node: BubuhNode, accountId: string): Promise<number> {
+  const [account] = await node.ledger.lookupAccounts([accountIds.customerQuota(accountId)]);
+  assert.ok(account);
+  return account.creditsPosted - account.debitsPosted - account.debitsPending;
+}
+
+/** A one-page A4 letter; the label makes each one a different document. */
+function letter(label: string): Uint8Array {
+  return minimalPdf(`/MediaBox [0 0 595 842] /PieceInfo << /Label (${label}) >>`);
+}
+
+function form(pdf: Uint8Array, fields: Record<string, string>, fileName = 'surat.pdf'): FormData {
+  const body = new FormData();
+  for (const [name, value] of Object.entries(fields)) body.set(name, value);
+  body.set('file', new Blob([pdf], { type: 'application/pdf' }), fileName);
+  return body;
+}
+
+test('stamping over HTTP: stamps spend quota once, history tells each outcome, refusals refund, retries replay, owners only', async (t) => {
+  await eachBackend(t, async (backend) => {
+    const node = await openTestNode(backend, { settings });
+    const app = await buildApp(node, { bodyBytesMax: 1024 * 1024 });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const address = app.server.address();
+    assert.ok(address && typeof address === 'object');
+    const base = `http://127.0.0.1:${address.port}`;
+    try {
+      const alice = await signIn(node, '+6281200000001');
+      const bob = await signIn(node, '+6281200000002');
+      await grantQuota(node, alice.accountId, 3);
+      const auth = (who: { token: string }) => ({ authorization: `Bearer ${who.token}` });
+
+      const serials: string[] = [];
+      for (let index = 0; index < 3; index += 1) {
+        const response = await fetch(`${base}/v1/stamps`, {
+          method: 'POST',
+          headers: { ...auth(alice), 'idempotency-key': `letter-${index}` },
+          body: form(letter(`letter ${index}`), {
+            doc_type: 'surat_pernyataan',
+            doc_number: `SP-${index}`,
+            doc_date: '2024-09-05',
+          }),
+        });
+        assert.equal(response.status, 201, await response.clone().text());
+        const body = (await response.json()) as Record<string, unknown>;
+        assert.equal(body['status'], 'stamped');
+        assert.equal(body['file_name'], 'surat.pdf');
+        assert.equal(body['doc_type'], 'surat_pernyataan');
+        assert.equal(body['doc_number'], `SP-${index}`);
+        assert.equal(body['page'], 1);
+        assert.equal(body['downloadable'], true);
+        assert.equal(body['download_url'], `/v1/stamps/${String(body['id'])}/file`);
+        assert.ok(isValidSerial(String(body['serial'])));
+        serials.push(String(body['serial']));
+
+        const file = await fetch(`${base}${String(body['download_url'])}`, { headers: auth(alice) });
+        assert.equal(file.status, 200);
+        assert.equal(file.headers.get('content-type'), 'application/pdf');
+        assert.equal(file.headers.get('bubuh-serial'), body['serial']);
+        const stamped = new Uint8Array(await file.arrayBuffer());
+        assert.equal(stamped.length, body['file_bytes']);
+        // The node made its development keys on the first stamp.
+        const pki = await loadDevPki(node.config.dataDir);
+        assert.ok(pki);
+        const report = await verifyDocument(stamped, { trustAnchors: [pki.root.certificate] });
+        assert.equal(report.verdict, 'valid');
+      }
+      assert.equal(new Set(serials).size, 3);
+      assert.equal(await available(node, alice.accountId), 0);
+
+      // A retry under the same key replays the same stamp; another file under it is refused.
+      const replay = await fetch(`${base}/v1/stamps`, {
+        method: 'POST',
+        headers: { ...auth(alice), 'idempotency-key': 'letter-0' },
+        body: form(letter('letter 0'), {
+          doc_type: 'surat_pernyataan',
+          doc_number: 'SP-0',
+          doc_date: '2024-09-05',
+        }),
+      });
+      assert.equal(replay.status, 201);
+      assert.equal(replay.headers.get('idempotent-replayed'), 'true');
+      assert.equal(((await replay.json()) as { serial: string }).serial, serials[0]);
+      const reused = await fetch(`${base}/v1/stamps`, {
+        method: 'POST',
+        headers: { ...auth(alice), 'idempotency-key': 'letter-0' },
+        body: form(letter('another letter'), { doc_type: 'surat_pernyataan' }),
+      });
+      assert.equal(reused.status, 422);
+      assert.equal(
+        ((await reused.json()) as { error: { code: string } }).error.code,
+        'IDEMPOTENCY_KEY_REUSED',
+      );
+
+      // With Accept: application/pdf a replay answers with the same bytes.
+      const asPdf = await fetch(`${base}/v1/stamps`, {
+        method: 'POST',
+        headers: { ...auth(alice), 'idempotency-key': 'letter-1', accept: 'application/pdf' },
+        body: form(letter('letter 1'), {
+          doc_type: 'surat_pernyataan',
+          doc_number: 'SP-1',
+          doc_date: '2024-09-05',
+        }),
+      });
+      assert.equal(asPdf.status, 201);
+      assert.equal(asPdf.headers.get('bubuh-serial'), serials[1]);
+      assert.equal(asPdf.headers.get('content-type'), 'application/pdf');
+
+      // A fourth stamp: no quota left, nothing reserved, nothing in the history.
+      const fourth = await fetch(`${base}/v1/stamps`, {
+        method: 'POST',
+        headers: { ...auth(alice), 'idempotency-key': 'letter-3' },
+        body: form(letter('letter 3'), { doc_type: 'surat_pernyataan' }),
+      });
+      assert.equal(fourth.status, 402);
+      assert.equal(((await fourth.json()) as { error: { code: string } }).error.code, 'QUOTA_INSUFFICIENT');
+
+      // A file the engine refuses: the unit is reserved, then refunded in the same request.
+      await grantQuota(node, alice.accountId, 1);
+      const broken = await fetch(`${base}/v1/stamps`, {
+        method: 'POST',
+        headers: { ...auth(alice), 'idempotency-key': 'broken' },
+        body: form(
+          new TextEncoder().encode('%PDF-1.7\nthis is not a PDF at all\n'),
+          { doc_type: 'surat_perjanjian' },
+          'rusak.pdf',
+        ),
+      });
+      assert.equal(broken.status, 422, await broken.clone().text());
+      const brokenCode = ((await broken.json()) as { error: { code: string } }).error.code;
+      assert.equal(await available(node, alice.accountId), 1);
+
+      const history = await fetch(`${base}/v1/stamps?limit=2`, { headers: auth(alice) });
+      assert.equal(history.status, 200);
+      const first = (await history.json()) as { items: Record<string, unknown>[]; next_cursor: string };
+      assert.equal(first.items.length, 2);
+      assert.equal(first.items[0]?.['status'], 'refunded');
+      assert.equal(first.items[0]?.['reason_code'], brokenCode);
+      assert.equal(first.items[0]?.['file_name'], 'rusak.pdf');
+      assert.equal(first.items[0]?.['downloadable'], false);
+      assert.equal(first.items[1]?.['serial'], serials[2]);
+      const rest = await fetch(`${base}/v1/stamps?limit=10&cursor=${encodeURIComponent(first.next_cursor)}`, {
+        headers: auth(alice),
+      });
+      const second = (await rest.json()) as { items: Record<string, unknown>[]; next_cursor: string | null };
+      assert.deepEqual(
+        second.items.map((item) => item['serial']),
+        [serials[1], serials[0]],
+      );
+      assert.equal(second.next_cursor, null);
+
+      // Nobody else sees or downloads Alice's stamps.
+      const stampId = String(first.items[1]?.['id']);
+      for (const path of [`/v1/stamps/${stampId}`, `/v1/stamps/${stampId}/file`]) {
+        const response = await fetch(`${base}${path}`, { headers: auth(bob) });
+        assert.equal(response.status, 404);
+        assert.equal(((await response.json()) as { error: { code: string } }).error.code, 'STAMP_NOT_FOUND');
+      }
+      const bobsList = await fetch(`${base}/v1/stamps`, { headers: auth(bob) });
+      assert.deepEqual(await bobsList.json(), { items: [], next_cursor: null });
+      const anonymous = await fetch(`${base}/v1/stamps`);
+      assert.equal(anonymous.status, 401);
+
+      const ledgerReport = await checkLedger(node.storage);
+      assert.deepEqual(ledgerReport.problems, []);
+    } finally {
+      await app.close();
+      await node.close();
+    }
+  });
+});
+
+test('stamping: a stamped file is deleted after its retention and then answers 410', async (t) => {
+  await eachBackend(t, async (backend) => {
+    const clock = testClock(Date.now());
+    const node = await openTestNode(backend, {
+      clock,
+      settings: { ...settings, BUBUH_STAMP_RETENTION_HOURS: 1 },
+    });
+    try {
+      const alice = await signIn(node, '+6281200000003');
+      await grantQuota(node, alice.accountId, 1);
+      const { createStampService } = await import('./stamp-service.js');
+      const { createEnginePool } = await import('./engine-pool.js');
+      const { createStampEnvironment } = await import('../services/node-stamper.js');
+      const pool = createEnginePool(node.config);
+      const timed = createStampService({
+        node,
+        pool,
+        signerFingerprint: await createStampEnvironment(node.config).then(async (own) => {
+          await own.close();
+          return own.signerFingerprint;
+        }),
+        clock,
+      });
+      try {
+        const { view } = await timed.stamp({
+          accountId: alice.accountId,
+          quotaAccountId: accountIds.customerQuota(alice.accountId),
+          fileName: 'a.pdf',
+          pdf: letter('retention'),
+          placement: {},
+          metadata: { docType: 'surat_pernyataan' },
+        });
+        assert.equal(view.expires_at, new Date(clock.now + 3600_000).toISOString());
+        const kept = await timed.file(alice.accountId, view.id);
+        assert.equal(kept.view.serial, view.serial);
+        const onDisk = join(
+          node.config.dataDir,
+          'files',
+          String(Math.ceil((clock.now + 3600_000) / 3600_000)),
+          `${view.id}.pdf`,
+        );
+        assert.deepEqual(new Uint8Array(await readFile(onDisk)), kept.pdf);
+
+        clock.advance(3600_000);
+        await assert.rejects(timed.file(alice.accountId, view.id), { code: 'STAMP_FILE_GONE', status: 410 });
+        assert.equal((await timed.get(alice.accountId, view.id)).downloadable, false);
+        clock.advance(3600_000);
+        assert.equal(await timed.sweepFiles(), 1);
+        await assert.rejects(readFile(onDisk), { code: 'ENOENT' });
+      } finally {
+        await pool.close();
+      }
+    } finally {
+      await node.close();
+    }
+  });
+});
+
+test('bulk stamping: files and a ZIP, one rule for all and one per file, each file stamped, refunded or refused on its own', async (t) => {
+  await eachBackend(t, async (backend) => {
+    const node = await openTestNode(backend, { settings });
+    const app = await buildApp(node);
+    try {
+      const alice = await signIn(node, '+6281200000004');
+      const bob = await signIn(node, '+6281200000005');
+      await grantQuota(node, alice.accountId, 2);
+      const body = new FormData();
+      body.set('doc_type', 'surat_perjanjian');
+      body.set('doc_number', 'PKS-1');
+      body.set('rules', JSON.stringify({ 'c.pdf': { doc_number: 'PKS-C', size: 90 } }));
+      body.append('file', new Blob([letter('a')], { type: 'application/pdf' }), 'a.pdf');
+      body.append('file', new Blob([new TextEncoder().encode('%PDF-1.4\nbroken\n')]), 'b.pdf');
+      const archive = zipSync({
+        'dir/c.pdf': letter('c'),
+        'd.pdf': letter('d'),
+        'readme.txt': new TextEncoder().encode('x'),
+      });
+      body.append('archive', new Blob([archive], { type: 'application/zip' }), 'more.zip');
+      const request = new Request('http://localhost/v1/batches', { method: 'POST', body });
+      const payload = Buffer.from(await request.arrayBuffer());
+      const created = await app.inject({
+        method: 'POST',
+        url: '/v1/batches',
+        headers: {
+          authorization: `Bearer ${alice.token}`,
+          'idempotency-key': 'batch-1',
+          'content-type': request.headers.get('content-type')!,
+        },
+        payload,
+      });
+      assert.equal(created.statusCode, 202, created.body);
+      const batch = created.json() as { id: string; total: number };
+      assert.equal(batch.total, 4);
+      await batchServiceOf(node).idle();
+
+      const done = await app.inject({
+        method: 'GET',
+        url: `/v1/batches/${batch.id}`,
+        headers: { authorization: `Bearer ${alice.token}` },
+      });
+      const view = done.json() as {
+        finished: boolean;
+        counts: Record<string, number>;
+        items: { file_name: string; status: string; error_code: string | null }[];
+        results_url: string;
+      };
+      assert.equal(view.finished, true);
+      assert.deepEqual(
+        view.items.map((item) => [item.file_name, item.status]),
+        [
+          ['a.pdf', 'stamped'],
+          ['b.pdf', 'refunded'],
+          ['c.pdf', 'stamped'],
+          ['d.pdf', 'refused'],
+        ],
+      );
+      assert.equal(view.items[3]?.error_code, 'QUOTA_INSUFFICIENT');
+      assert.deepEqual(view.counts, { queued: 0, stamped: 2, refunded: 1, refused: 1, failed: 0 });
+      assert.equal(view.results_url, `/v1/batches/${batch.id}/results.zip`);
+      assert.equal(await available(node, alice.accountId), 0);
+
+      const history = await app.inject({
+        method: 'GET',
+        url: `/v1/stamps?batch_id=${batch.id}`,
+        headers: { authorization: `Bearer ${alice.token}` },
+      });
+      const items = (history.json() as { items: { file_name: string; doc_number: string; status: string }[] })
+        .items;
+      assert.deepEqual(
+        items.map((item) => [item.file_name, item.doc_number, item.status]),
+        [
+          ['c.pdf', 'PKS-C', 'stamped'],
+          ['b.pdf', 'PKS-1', 'refunded'],
+          ['a.pdf', 'PKS-1', 'stamped'],
+        ],
+      );
+
+      const zip = await app.inject({
+        method: 'GET',
+        url: view.results_url,
+        headers: { authorization: `Bearer ${alice.token}` },
+      });
+      assert.equal(zip.statusCode, 200);
+      assert.equal(zip.headers['content-type'], 'application/zip');
+      const names = Object.keys(unzipSync(new Uint8Array(zip.rawPayload))).map((name) =>
+        name.replace(/-[0-9A-Z]{22}\.pdf$/, ''),
+      );
+      assert.deepEqual(names, ['001-a', '003-c']);
+
+      for (const url of [`/v1/batches/${batch.id}`, view.results_url]) {
+        const other = await app.inject({
+          method: 'GET',
+          url,
+          headers: { authorization: `Bearer ${bob.token}` },
+        });
+        assert.equal(other.statusCode, 404);
+        assert.equal((other.json() as { error: { code: string } }).error.code, 'BATCH_NOT_FOUND');
+      }
+
+      const metrics = await app.inject({ method: 'GET', url: '/metrics' });
+      assert.equal(metrics.statusCode, 200);
+      assert.match(metrics.body, /^bubuh_stamps_total\{outcome="stamped"\} 2$/m);
+      assert.match(metrics.body, /^bubuh_stamps_total\{outcome="refunded"\} 1$/m);
+      assert.match(metrics.body, /^bubuh_stamp_stage_seconds_count\{stage="engine"\} 2$/m);
+    } finally {
+      await app.close();
+      await node.close();
+    }
+  });
+});
+
+test('the public serial page: genuine, unknown and mistyped serials, in Indonesian and English', async (t) => {
+  await eachBackend(t, async (backend) => {
+    const node = await openTestNode(backend, { settings });
+    const app = await buildApp(node);
+    try {
+      const alice = await signIn(node, '+6281200000006');
+      await grantQuota(node, alice.accountId, 1);
+      const body = form(letter('serial page'), { doc_type: 'surat_pernyataan' });
+      const request = new Request('http://localhost/v1/stamps', { method: 'POST', body });
+      const stamped = await app.inject({
+        method: 'POST',
+        url: '/v1/stamps',
+        headers: {
+          authorization: `Bearer ${alice.token}`,
+          'idempotency-key': 'serial-page',
+          'content-type': request.headers.get('content-type')!,
+        },
+        payload: Buffer.from(await request.arrayBuffer()),
+      });
+      assert.equal(stamped.statusCode, 201, stamped.body);
+      const serial = (stamped.json() as { serial: string }).serial;
+
+      // The server verifies the stamped file (offline checks in a worker, then its own registry).
+      const stampId = (stamped.json() as { id: string }).id;
+      const file = await app.inject({
+        method: 'GET',
+        url: `/v1/stamps/${stampId}/file`,
+        headers: { authorization: `Bearer ${alice.token}` },
+      });
+      const verifyForm = async (pdf: Uint8Array) => {
+        const form = new FormData();
+        form.set('file', new Blob([pdf], { type: 'application/pdf' }), 'check.pdf');
+        const request = new Request('http://localhost/v1/verify', { method: 'POST', body: form });
+        return app.inject({
+          method: 'POST',
+          url: '/v1/verify',
+          headers: { 'content-type': request.headers.get('content-type')! },
+          payload: Buffer.from(await request.arrayBuffer()),
+        });
+      };
+      const checked = await verifyForm(new Uint8Array(file.rawPayload));
+      assert.equal(checked.statusCode, 200, checked.body);
+      const report = checked.json() as { verdict: string; signatures: { serial?: string }[] };
+      assert.equal(report.verdict, 'valid');
+      assert.equal(report.signatures.length, 1);
+      const tampered = new Uint8Array(file.rawPayload);
+      tampered[100] = tampered[100]! ^ 0x01;
+      assert.equal((await verifyForm(tampered)).json().verdict, 'invalid');
+      assert.equal((await verifyForm(letter('unstamped'))).json().verdict, 'no_stamp');
+
+      const indonesian = await app.inject({ method: 'GET', url: `/s/${serial}` });
+      assert.equal(indonesian.statusCode, 200);
+      assert.equal(indonesian.headers['content-type'], 'text/html; charset=utf-8');
+      assert.match(indonesian.body, /<html lang="id">/);
+      assert.match(indonesian.body, /Terdaftar: nomor seri ini diterbitkan oleh bubuh\./);
+      assert.match(indonesian.body, /<dt>Jenis dokumen<\/dt><dd>Surat Pernyataan<\/dd>/);
+      assert.match(indonesian.body, new RegExp(`<code>${serial}</code>`));
+      const english = await app.inject({ method: 'GET', url: `/s/${serial.toLowerCase()}?lang=en` });
+      assert.equal(english.statusCode, 200);
+      assert.match(english.body, /Registered: this serial was issued by bubuh\./);
+      assert.match(english.body, /<dt>Document type<\/dt><dd>Statement letter<\/dd>/);
+
+      const unknownSerial = generateSerial((count) => new Uint8Array(randomBytes(count)));
+      const unknown = await app.inject({ method: 'GET', url: `/s/${unknownSerial}` });
+      assert.equal(unknown.statusCode, 404);
+      assert.match(unknown.body, /TIDAK TERDAFTAR/);
+      const typo = `${serial.slice(0, 5)}${serial[5] === 'A' ? 'B' : 'A'}${serial.slice(6)}`;
+      const mistyped = await app.inject({ method: 'GET', url: `/s/${typo}?lang=en` });
+      assert.equal(mistyped.statusCode, 400);
+      assert.match(mistyped.body, /its two check characters do not match/);
+      const script = await app.inject({
+        method: 'GET',
+        url: `/s/${encodeURIComponent('<script>x</script>')}`,
+      });
+      assert.equal(script.statusCode, 400);
+      assert.doesNotMatch(script.body, /<script>/);
+    } finally {
+      await app.close();
+      await node.close();
+    }
+  });
+});
