@@ -112,6 +112,8 @@ async function main(): Promise<void> {
       LOG_LEVEL: 'warn',
       BUBUH_STAMP_QUEUE_MAX: '4096',
       BUBUH_STAMP_UPLOADS_PER_ACCOUNT: '64',
+      // BENCH_DATABASE_URL: run the server on PostgreSQL (an empty database) instead of SQLite.
+      ...(process.env['BENCH_DATABASE_URL'] ? { DATABASE_URL: process.env['BENCH_DATABASE_URL'] } : {}),
     };
     const config = loadConfig({}, env);
     const setup = await createNode(config, createLogger('silent'));
@@ -133,7 +135,8 @@ async function main(): Promise<void> {
     }
     await setup.close();
 
-    server = startServe(env);
+    // BENCH_SERVER_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the server.
+    server = startServe(env, (process.env['BENCH_SERVER_NODE_ARGS'] ?? '').split(' ').filter(Boolean));
     await waitReady(base);
 
     const form = new FormData();

@@ -28,7 +28,7 @@ export interface IssueStampDependencies {
   /** Stamps in this thread; used when no `engine` is given. */
   readonly environment?: StampEnvironment;
   /** Stamps elsewhere (a worker pool); replaces `environment`. */
-  readonly engine?: (request: StampRequest) => Promise<StampResult>;
+  readonly engine?: (request: StampRequest) => Promise<StampResult & { readonly fileBytes?: number }>;
   /** Lowercase hex SHA-256 of the signer certificate, recorded in the registry. */
   readonly signerFingerprint: string;
   /** `https://host` without a trailing slash; the QR code links to `<publicBaseUrl>/s/<serial>`. */
@@ -133,6 +133,10 @@ async function reserve(
     const available = account ? account.creditsPosted - account.debitsPosted - account.debitsPending : 0;
     throw new BubuhError('QUOTA_INSUFFICIENT', { available });
   }
+  // The history row's key already exists: a concurrent request under the same Idempotency-Key won.
+  if (result?.result === 'attachment_exists') {
+    throw new BubuhError('IDEMPOTENCY_IN_PROGRESS', { retryAfterSeconds: 1 });
+  }
   throw new Error(`stamp reservation refused by the ledger: ${result?.result}`);
 }
 
@@ -161,6 +165,7 @@ function refundedRow(record: StampRecord | undefined, error: unknown, now: numbe
         stamp_id: record.stampId,
         outcome: 'refunded',
         reason_code: refundReasonOf(error),
+        reason_details: isBubuhError(error) ? JSON.stringify(error.details) : null,
         page: null,
         added_bytes: null,
         file_bytes: null,
@@ -199,7 +204,7 @@ export async function issueStamp(
     (id) => (record ? [stampRow(record, serial, id, clock())] : []),
   );
   lap('reserve');
-  let stamped: StampResult;
+  let stamped: StampResult & { readonly fileBytes?: number };
   try {
     stamped = await engine({
       pdf: input.pdf,
@@ -225,6 +230,7 @@ export async function issueStamp(
   }
   const spent = transferId();
   const now = clock();
+  const stampedFileBytes = stamped.fileBytes ?? stamped.pdf.length;
   const attachments: LedgerAttachment[] = [
     {
       table: 'stamp_registry',
@@ -246,9 +252,10 @@ export async function issueStamp(
         stamp_id: record.stampId,
         outcome: 'stamped',
         reason_code: null,
+        reason_details: null,
         page: stamped.pageNumber,
         added_bytes: stamped.addedBytes,
-        file_bytes: stamped.pdf.length,
+        file_bytes: stampedFileBytes,
         file_expires_at: record.fileExpiresAt,
         at: now,
       },

@@ -19,6 +19,18 @@ export interface EngineTask {
   /** Epoch ms after which the task must not start. */
   readonly deadline: number;
   readonly queuedAt: number;
+  /** Where the worker writes (and fsyncs) the stamped file itself, sparing the main thread. */
+  readonly outputPath?: string;
+  /** Send the stamped bytes back (only when the client asked for the PDF in the answer). */
+  readonly returnPdf: boolean;
+}
+
+/** What the pool answers: the result, whose `pdf` is empty unless asked for, and the file's size. */
+export type EngineStampResult = StampResult & { readonly fileBytes: number };
+
+export interface EngineStampOptions {
+  readonly outputPath?: string;
+  readonly returnPdf?: boolean;
 }
 
 export interface VerifyTask {
@@ -30,7 +42,12 @@ export interface VerifyTask {
 }
 
 export type EngineOutcome =
-  | { readonly ok: true; readonly result: StampResult; readonly queuedMs: number; readonly runMs: number }
+  | {
+      readonly ok: true;
+      readonly result: EngineStampResult;
+      readonly queuedMs: number;
+      readonly runMs: number;
+    }
   | { readonly ok: false; readonly code: string; readonly details: ErrorDetails; readonly queuedMs: number };
 
 export interface EnginePoolStats {
@@ -46,7 +63,7 @@ export interface EnginePoolStats {
 export interface EnginePool {
   /** Throws STAMP_BUSY unless a task submitted now could start before its deadline. */
   admit(): void;
-  stamp(request: StampRequest): Promise<StampResult>;
+  stamp(request: StampRequest, options?: EngineStampOptions): Promise<EngineStampResult>;
   /** Verifies offline in a worker; same admission and deadline as stamps. */
   verify(input: Omit<VerifyTask, 'deadline'>): Promise<VerificationReport>;
   stats(): EnginePoolStats;
@@ -89,18 +106,26 @@ export function createEnginePool(config: Config): EnginePool {
       const waitMs = ((queued + 1) / threads) * serviceMs;
       if (queued >= config.stampQueueMax || waitMs > config.stampDeadlineMs) throw busy(waitMs);
     },
-    async stamp(request) {
+    async stamp(request, options = {}) {
       const queuedAt = Date.now();
       const { signingTime, ...rest } = request;
+      // The upload goes to the worker by transfer, not by copy: a fresh buffer of exactly its bytes
+      // (the caller keeps its own view, which a batch retry may need again).
+      const pdf = request.pdf.slice();
       inFlight += 1;
       let outcome: EngineOutcome;
       try {
-        outcome = await pool.run({
-          request: rest,
-          signingTimeMs: signingTime.getTime(),
-          deadline: queuedAt + config.stampDeadlineMs,
-          queuedAt,
-        });
+        outcome = await pool.run(
+          {
+            request: { ...rest, pdf },
+            signingTimeMs: signingTime.getTime(),
+            deadline: queuedAt + config.stampDeadlineMs,
+            queuedAt,
+            ...(options.outputPath !== undefined ? { outputPath: options.outputPath } : {}),
+            returnPdf: options.returnPdf ?? options.outputPath === undefined,
+          } satisfies EngineTask,
+          { transferList: [pdf.buffer] },
+        );
       } catch (error) {
         inFlight -= 1;
         if (error instanceof Error && /queue is full/i.test(error.message)) throw busy(serviceMs);

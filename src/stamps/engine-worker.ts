@@ -3,6 +3,7 @@
  * configuration it was given, then stamps. Refusals travel back as codes (errors lose their class
  * crossing threads); a task whose deadline passed while it queued is refused without being started.
  */
+import { closeSync, fdatasyncSync, openSync, writeSync } from 'node:fs';
 import { workerData } from 'piscina';
 import type { Config } from '../config.js';
 import { isBubuhError } from '../errors.js';
@@ -31,8 +32,25 @@ export default async function stampTask(task: EngineTask): Promise<EngineOutcome
       { ...task.request, signingTime: new Date(task.signingTimeMs) },
       stampEnvironment,
     );
-    // The result is copied back by structured clone: a memcpy of the file, cheap next to the stamp.
-    return { ok: true, result, queuedMs: started - task.queuedAt, runMs: Date.now() - started };
+    if (task.outputPath !== undefined) {
+      // Written and fsync'd here, before the main thread commits: a stamped row always has its file.
+      const descriptor = openSync(task.outputPath, 'wx', 0o600);
+      try {
+        let written = 0;
+        while (written < result.pdf.length) written += writeSync(descriptor, result.pdf, written);
+        fdatasyncSync(descriptor);
+      } finally {
+        closeSync(descriptor);
+      }
+    }
+    const fileBytes = result.pdf.length;
+    const pdf = task.returnPdf ? result.pdf : new Uint8Array(0);
+    return {
+      ok: true,
+      result: { ...result, pdf, fileBytes },
+      queuedMs: started - task.queuedAt,
+      runMs: Date.now() - started,
+    };
   } catch (error) {
     if (isBubuhError(error)) {
       return {

@@ -14,6 +14,11 @@ const HOUR_MS = 60 * 60 * 1000;
 const ID_PATTERN = /^[0-9a-f]{32}$/;
 
 export interface StampFileStore {
+  /**
+   * The path a file expiring at `expiresAt` is written to, its directory made; for writers that are not
+   * this object (the stamping worker writes and fsyncs the file it made).
+   */
+  pathFor(id: string, expiresAt: number): Promise<string>;
   /** Writes the file durably; `expiresAt` (ms) decides its hour directory. */
   put(id: string, expiresAt: number, bytes: Uint8Array): Promise<void>;
   /** The bytes, or null when the file is gone. */
@@ -35,13 +40,21 @@ export function createDiskFileStore(root: string): StampFileStore {
   };
   const madeDirectories = new Set<number>();
 
+  const directory = async (expiresAt: number) => {
+    const hour = hourOf(expiresAt);
+    if (!madeDirectories.has(hour)) {
+      await mkdir(join(root, String(hour)), { recursive: true, mode: 0o700 });
+      madeDirectories.add(hour);
+    }
+  };
+
   return {
+    async pathFor(id, expiresAt) {
+      await directory(expiresAt);
+      return pathOf(id, expiresAt);
+    },
     async put(id, expiresAt, bytes) {
-      const hour = hourOf(expiresAt);
-      if (!madeDirectories.has(hour)) {
-        await mkdir(join(root, String(hour)), { recursive: true, mode: 0o700 });
-        madeDirectories.add(hour);
-      }
+      await directory(expiresAt);
       const handle = await open(pathOf(id, expiresAt), 'wx', 0o600);
       try {
         await handle.writeFile(bytes);

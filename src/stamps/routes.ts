@@ -8,7 +8,7 @@ import { unzipSync } from 'fflate';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { authenticate } from '../accounts/index.js';
 import { BubuhError } from '../errors.js';
-import { idempotent } from '../http/idempotency.js';
+import { idempotencyKeyOf, idempotent } from '../http/idempotency.js';
 import type { BubuhNode } from '../node.js';
 import { type BatchFile, batchFilesMax, createBatchService, type BatchService } from './batches.js';
 import { docTypes } from './doc-types.js';
@@ -465,6 +465,9 @@ export async function stampRoutes(app: FastifyInstance, node: BubuhNode): Promis
       },
       async (request, reply) => {
         const principal = await authenticate(request, node);
+        // Idempotency without extra writes: the key names the stamp's own history row (see
+        // stampIdForKey), which commits with the reservation; a retry finds it and answers from it.
+        const idempotencyKey = idempotencyKeyOf(request, true)!;
         const service = await handle.get();
         // Admission before work: refuse at once, before reading the upload or touching quota.
         service.admit(principal.accountId);
@@ -474,35 +477,25 @@ export async function stampRoutes(app: FastifyInstance, node: BubuhNode): Promis
           { stage: 'upload' },
           (performance.now() - uploadStarted) / 1000,
         );
-        let fresh: Uint8Array | null = null;
-        const body = (await idempotent(
-          request,
-          reply,
-          node,
-          principal.accountId,
-          async () => {
-            const outcome = await service.stamp({
-              accountId: principal.accountId,
-              quotaAccountId: principal.quotaAccountId,
-              fileName: upload.fileName,
-              pdf: upload.pdf,
-              placement: upload.placement,
-              metadata: upload.metadata,
-            });
-            fresh = outcome.pdf;
-            return {
-              status: 201,
-              body: outcome.view,
-              headers: { location: `/v1/stamps/${outcome.view.id}` },
-            };
-          },
-          { parameters: { digest: service.requestDigest(upload.pdf, upload.placement, upload.metadata) } },
-        )) as { id?: string; serial?: string; status?: string };
-        if (reply.statusCode === 201 && wantsPdf(request) && body.id && body.serial) {
-          const pdf = fresh ?? (await service.file(principal.accountId, body.id)).pdf;
-          return sendPdf(reply, pdf, body.serial, upload.fileName);
+        const outcome = await service.stamp({
+          accountId: principal.accountId,
+          quotaAccountId: principal.quotaAccountId,
+          fileName: upload.fileName,
+          pdf: upload.pdf,
+          placement: upload.placement,
+          metadata: upload.metadata,
+          idempotencyKey,
+          returnPdf: wantsPdf(request),
+        });
+        reply.status(201).header('location', `/v1/stamps/${outcome.view.id}`);
+        if (outcome.replayed) reply.header('idempotent-replayed', 'true');
+        if (wantsPdf(request)) {
+          if (!outcome.pdf) {
+            throw new BubuhError('STAMP_FILE_GONE', { retentionHours: config.stampRetentionHours });
+          }
+          return sendPdf(reply, outcome.pdf, outcome.view.serial, upload.fileName);
         }
-        return body;
+        return outcome.view;
       },
     );
 

@@ -8,10 +8,9 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { BubuhError } from '../errors.js';
+import { BubuhError, type ErrorCode, type ErrorDetails, errorRegistry } from '../errors.js';
 import type { BubuhNode } from '../node.js';
 import { issueStamp, refundReasonOf } from '../services/issue-stamp.js';
-import type { StampResult } from '../stamping/stamp-document.js';
 import { docTypeOf } from './doc-types.js';
 import type { EnginePool } from './engine-pool.js';
 import { createDiskFileStore, type StampFileStore } from './file-store.js';
@@ -63,12 +62,18 @@ export interface StampCommand {
   readonly placement: StampPlacement;
   readonly metadata: StampMetadata;
   readonly batchId?: string | null;
+  /** The client's Idempotency-Key: the same key and upload answer with the same stamp. */
+  readonly idempotencyKey?: string;
+  /** The caller wants the stamped bytes in the answer (otherwise they stay in the file store). */
+  readonly returnPdf?: boolean;
 }
 
 export interface StampOutcome {
   readonly view: StampView;
-  /** The stamped file (also stored for download). */
-  readonly pdf: Uint8Array;
+  /** The stamped file (also stored for download); null when a replay finds it deleted. */
+  readonly pdf: Uint8Array | null;
+  /** True when this is an earlier request's stamp, found by its Idempotency-Key. */
+  readonly replayed: boolean;
 }
 
 export interface StampService {
@@ -99,6 +104,24 @@ export interface StampServiceDependencies {
 }
 
 const HOUR_MS = 3600 * 1000;
+/** Retries under one key after refusals that depend on the moment (busy, a crash) before it is spent. */
+const transientRetriesMax = 16;
+
+/**
+ * The id of the stamp an Idempotency-Key stands for: derived, not stored, so two racing requests
+ * under one key reserve under the same history key and the ledger lets exactly one of them in.
+ * `generation` counts earlier attempts refunded for a passing reason (busy, a crash).
+ */
+export function stampIdForKey(accountId: string, key: string, generation: number): string {
+  return createHash('sha256').update(`${accountId}\n${key}\n${generation}`).digest('hex').slice(0, 32);
+}
+
+/** A refusal that depends on the moment, not on the request: a retry under the same key may stamp. */
+function transientReason(code: string | null): boolean {
+  if (code === null || code === 'RESERVATION_EXPIRED' || code === 'INTERNAL') return true;
+  const status = (errorRegistry as Record<string, { status: number } | undefined>)[code]?.status ?? 500;
+  return status >= 500 || status === 429 || status === 409;
+}
 
 interface HistoryRow {
   id: string;
@@ -111,6 +134,8 @@ interface HistoryRow {
   created_at: number | string;
   outcome: string | null;
   reason_code: string | null;
+  reason_details: string | null;
+  request_digest: string;
   page: number | null;
   added_bytes: number | null;
   file_bytes: number | null;
@@ -184,6 +209,8 @@ export function createStampService(dependencies: StampServiceDependencies): Stam
         's.created_at',
         'o.outcome',
         'o.reason_code',
+        'o.reason_details',
+        's.request_digest',
         'o.page',
         'o.added_bytes',
         'o.file_bytes',
@@ -234,9 +261,34 @@ export function createStampService(dependencies: StampServiceDependencies): Stam
         });
       }
       pool.admit();
+      const digest = requestDigest(command.pdf, command.placement, command.metadata);
+      let stampId = randomBytes(16).toString('hex');
+      if (command.idempotencyKey !== undefined) {
+        // Read-only replay check: the key's stamp, if any, answers for this request.
+        for (let generation = 0; ; generation += 1) {
+          stampId = stampIdForKey(command.accountId, command.idempotencyKey, generation);
+          const row = (await history().where('s.id', '=', stampId).executeTakeFirst()) as
+            HistoryRow | undefined;
+          if (!row) break;
+          if (row.request_digest !== digest) throw new BubuhError('IDEMPOTENCY_KEY_REUSED');
+          const earlier = view(row);
+          if (earlier.status === 'pending')
+            throw new BubuhError('IDEMPOTENCY_IN_PROGRESS', { retryAfterSeconds: 1 });
+          if (earlier.status === 'stamped') {
+            const expiresAt = earlier.expires_at === null ? 0 : Date.parse(earlier.expires_at);
+            const pdf = expiresAt > clock() ? await fileStore.get(stampId, expiresAt) : null;
+            return { view: earlier, pdf, replayed: true };
+          }
+          if (!transientReason(earlier.reason_code) || generation >= transientRetriesMax) {
+            const details = row.reason_details ? (JSON.parse(row.reason_details) as ErrorDetails) : {};
+            const code = (earlier.reason_code ?? 'INTERNAL') as ErrorCode;
+            if (code in errorRegistry) throw new BubuhError(code, details);
+            throw new BubuhError('INTERNAL', { requestId: '' });
+          }
+        }
+      }
       inProgressByAccount.set(command.accountId, mine + 1);
       inProgressTotal += 1;
-      const stampId = randomBytes(16).toString('hex');
       const fileExpiresAt = clock() + config.stampRetentionHours * HOUR_MS;
       let stored = false;
       let reserved = false;
@@ -246,7 +298,13 @@ export function createStampService(dependencies: StampServiceDependencies): Stam
         const issued = await issueStamp(
           {
             ledger: node.ledger,
-            engine: (request) => pool.stamp(request),
+            // The worker writes and fsyncs the file; only a caller who asked gets the bytes back.
+            engine: async (request) => {
+              const outputPath = await fileStore.pathFor(stampId, fileExpiresAt);
+              const result = await pool.stamp(request, { outputPath, returnPdf: command.returnPdf ?? false });
+              stored = true;
+              return result;
+            },
             signerFingerprint: dependencies.signerFingerprint,
             publicBaseUrl: config.publicBaseUrl,
             reservationTimeoutSeconds: config.stampReservationTimeoutSeconds,
@@ -265,22 +323,22 @@ export function createStampService(dependencies: StampServiceDependencies): Stam
               docType: docType.code,
               docNumber: command.metadata.docNumber ?? null,
               docDate: command.metadata.docDate ?? null,
-              requestDigest: requestDigest(command.pdf, command.placement, command.metadata),
+              requestDigest: digest,
               fileExpiresAt,
             },
             onStage: (stage, ms) => {
               if (stage === 'reserve') reserved = true;
               metrics.stampStageSeconds.observe({ stage }, ms / 1000);
             },
-            beforeCommit: async (stamped: StampResult) => {
-              await fileStore.put(stampId, fileExpiresAt, stamped.pdf);
-              stored = true;
-            },
           },
         );
         metrics.stamps.inc({ outcome: 'stamped' });
         metrics.stampStageSeconds.observe({ stage: 'total' }, (performance.now() - started) / 1000);
-        return { view: await getView(command.accountId, stampId), pdf: issued.pdf };
+        return {
+          view: await getView(command.accountId, stampId),
+          pdf: command.returnPdf ? issued.pdf : null,
+          replayed: false,
+        };
       } catch (error) {
         if (reserved) {
           metrics.stamps.inc({ outcome: 'refunded' });

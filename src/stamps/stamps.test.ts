@@ -151,6 +151,46 @@ test('stamping over HTTP: stamps spend quota once, history tells each outcome, r
       assert.equal(asPdf.headers.get('bubuh-serial'), serials[1]);
       assert.equal(asPdf.headers.get('content-type'), 'application/pdf');
 
+      // Two requests racing under one new key: one unit is spent, one serial exists.
+      await grantQuota(node, alice.accountId, 2);
+      const racing = await Promise.all(
+        [0, 1].map(() =>
+          fetch(`${base}/v1/stamps`, {
+            method: 'POST',
+            headers: { ...auth(alice), 'idempotency-key': 'racing' },
+            body: form(letter('racing'), { doc_type: 'surat_pernyataan' }),
+          }),
+        ),
+      );
+      const raced = await Promise.all(
+        racing.map(async (response) => ({
+          status: response.status,
+          body: (await response.json()) as { serial?: string; error?: { code: string } },
+        })),
+      );
+      const winners = raced.filter((answer) => answer.status === 201);
+      assert.ok(winners.length >= 1);
+      for (const answer of raced) {
+        if (answer.status === 201) assert.equal(answer.body.serial, winners[0]!.body.serial);
+        else assert.deepEqual([answer.status, answer.body.error?.code], [409, 'IDEMPOTENCY_IN_PROGRESS']);
+      }
+      assert.equal(await available(node, alice.accountId), 1);
+      const again = await fetch(`${base}/v1/stamps`, {
+        method: 'POST',
+        headers: { ...auth(alice), 'idempotency-key': 'racing' },
+        body: form(letter('racing'), { doc_type: 'surat_pernyataan' }),
+      });
+      assert.equal(((await again.json()) as { serial: string }).serial, winners[0]!.body.serial);
+      serials.push(winners[0]!.body.serial!);
+      // Spend the spare unit so the next check starts from zero.
+      const spare = await fetch(`${base}/v1/stamps`, {
+        method: 'POST',
+        headers: { ...auth(alice), 'idempotency-key': 'spare' },
+        body: form(letter('spare'), { doc_type: 'surat_pernyataan' }),
+      });
+      assert.equal(spare.status, 201);
+      serials.push(((await spare.json()) as { serial: string }).serial);
+
       // A fourth stamp: no quota left, nothing reserved, nothing in the history.
       const fourth = await fetch(`${base}/v1/stamps`, {
         method: 'POST',
@@ -183,14 +223,14 @@ test('stamping over HTTP: stamps spend quota once, history tells each outcome, r
       assert.equal(first.items[0]?.['reason_code'], brokenCode);
       assert.equal(first.items[0]?.['file_name'], 'rusak.pdf');
       assert.equal(first.items[0]?.['downloadable'], false);
-      assert.equal(first.items[1]?.['serial'], serials[2]);
+      assert.equal(first.items[1]?.['serial'], serials[4]);
       const rest = await fetch(`${base}/v1/stamps?limit=10&cursor=${encodeURIComponent(first.next_cursor)}`, {
         headers: auth(alice),
       });
       const second = (await rest.json()) as { items: Record<string, unknown>[]; next_cursor: string | null };
       assert.deepEqual(
         second.items.map((item) => item['serial']),
-        [serials[1], serials[0]],
+        [serials[3], serials[2], serials[1], serials[0]],
       );
       assert.equal(second.next_cursor, null);
 

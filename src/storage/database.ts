@@ -96,6 +96,36 @@ function openPostgres(options: StorageOptions, url: string): Storage {
   };
 }
 
+/** Prepared statements kept per SQL text; past this many the cache starts over. */
+const statementCacheMax = 512;
+
+/**
+ * Kysely's SQLite driver prepares every statement again on every query; compiling SQL cost more than
+ * running it on the stamping path (measured with --cpu-prof). Queries come from a fixed set of query
+ * builders, so their SQL texts repeat: this hands Kysely a view of the database whose `prepare` reuses
+ * the statement for a text it has seen. better-sqlite3 statements are synchronous and re-prepare
+ * themselves after a schema change, so reusing one is safe.
+ */
+function withStatementCache(database: SqliteDatabase.Database): SqliteDatabase.Database {
+  const statements = new Map<string, SqliteDatabase.Statement>();
+  const prepare = (source: string) => {
+    let statement = statements.get(source);
+    if (statement === undefined) {
+      if (statements.size >= statementCacheMax) statements.clear();
+      statement = database.prepare(source);
+      statements.set(source, statement);
+    }
+    return statement;
+  };
+  return new Proxy(database, {
+    get(target, property, receiver) {
+      if (property === 'prepare') return prepare;
+      const value: unknown = Reflect.get(target, property, receiver);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
 function openSqlite(options: StorageOptions): Storage {
   mkdirSync(options.dataDir, { recursive: true });
   const file = join(options.dataDir, options.sqliteFile ?? 'bubuh.sqlite');
@@ -113,7 +143,7 @@ function openSqlite(options: StorageOptions): Storage {
   database.pragma('synchronous = FULL');
   database.pragma('foreign_keys = ON');
   database.defaultSafeIntegers(false);
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
   return {
     dialect: 'sqlite',
     capabilities: Object.freeze({

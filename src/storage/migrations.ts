@@ -239,6 +239,7 @@ const migrations: Record<string, Migration> = {
         .addColumn('stamp_id', 'text', (column) => column.primaryKey())
         .addColumn('outcome', 'text', (column) => column.notNull())
         .addColumn('reason_code', 'text')
+        .addColumn('reason_details', 'text')
         .addColumn('page', 'integer')
         .addColumn('added_bytes', 'integer')
         .addColumn('file_bytes', 'integer')

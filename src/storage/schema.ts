@@ -168,6 +168,8 @@ export interface StampOutcomesTable {
   stamp_id: string;
   outcome: string;
   reason_code: string | null;
+  /** JSON of the refusal's details, so a retry under the same key gets the same answer. */
+  reason_details: string | null;
   page: number | null;
   added_bytes: number | null;
   file_bytes: number | null;
@@ -428,13 +430,14 @@ export const attachmentTables = Object.freeze({
       'stamp_id',
       'outcome',
       'reason_code',
+      'reason_details',
       'page',
       'added_bytes',
       'file_bytes',
       'file_expires_at',
       'at',
     ],
-    types: ['text', 'text', 'text', 'integer', 'integer', 'integer', 'bigint', 'bigint'],
+    types: ['text', 'text', 'text', 'text', 'integer', 'integer', 'integer', 'bigint', 'bigint'],
   },
 } as const);
 

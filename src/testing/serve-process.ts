@@ -20,13 +20,16 @@ export async function freePort(): Promise<number> {
 }
 
 /** Starts `bubuh serve` with `env`; an inherited DATABASE_URL or BUBUH_* never points it elsewhere. */
-export function startServe(env: Readonly<Record<string, string>>): ChildProcess {
+export function startServe(
+  env: Readonly<Record<string, string>>,
+  nodeArgs: readonly string[] = [],
+): ChildProcess {
   const inherited = Object.fromEntries(
     Object.entries(process.env).filter(([name]) => name !== 'DATABASE_URL' && !name.startsWith('BUBUH_')),
   );
   return spawn(
     process.execPath,
-    ['-e', `import(${JSON.stringify(cliModule)}).then((m) => m.runCli(['serve']))`],
+    [...nodeArgs, '-e', `import(${JSON.stringify(cliModule)}).then((m) => m.runCli(['serve']))`],
     {
       env: { ...inherited, ...env },
       stdio: ['ignore', 'ignore', 'inherit'],
