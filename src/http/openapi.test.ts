@@ -64,6 +64,18 @@ test('every route the app registers is in /openapi.json with its method', async 
       .map((route) => `${route.method} ${route.url}`);
     assert.deepEqual(missing, [], 'routes without an OpenAPI description (declare a schema)');
     assert.ok(routes.length >= 9);
+
+    // The same description for people: every operation listed, and nothing that runs script.
+    const docs = await app.inject({ method: 'GET', url: '/docs' });
+    assert.equal(docs.statusCode, 200);
+    assert.equal(docs.headers['content-type'], 'text/html; charset=utf-8');
+    for (const [path, operations] of Object.entries(document.paths)) {
+      for (const method of Object.keys(operations)) {
+        const row = `<code>${method.toUpperCase()}</code></td><td><code>${path.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)}</code>`;
+        assert.ok(docs.body.includes(row), `${method} ${path} is on /docs`);
+      }
+    }
+    assert.doesNotMatch(docs.body, /<script/i);
   } finally {
     await app.close();
     await node.close();
