@@ -13,14 +13,12 @@
  * Prints a summary and, as its LAST line, one JSON object.
  */
 import type { ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { accountStoreOf } from '../src/accounts/index.js';
 import { loadConfig } from '../src/config.js';
-import { accountIds, quotaLedger, transferCodes } from '../src/ledger/chart.js';
 import { createLogger } from '../src/logger.js';
 import { createNode } from '../src/node.js';
 import { minimalPdf } from '../src/pdf/fixture-builder.js';
@@ -28,6 +26,7 @@ import { checkCharacters } from '../src/seal/serial.js';
 import { createStampEnvironment } from '../src/services/node-stamper.js';
 import { stampDocument } from '../src/stamping/stamp-document.js';
 import { corpusDirectory, loadCorpus } from '../src/testing/corpus.js';
+import { mintQuota } from '../src/testing/quota.js';
 import { freePort, startServe, waitReady } from '../src/testing/serve-process.js';
 
 interface AutocannonResult {
@@ -121,17 +120,7 @@ async function main(): Promise<void> {
     for (let index = 0; index < customers; index += 1) {
       const { account } = await accountStoreOf(setup).findOrCreate(`+62812${String(10_000_000 + index)}`);
       tokens.push((await accountStoreOf(setup).createSession(account.id)).token);
-      const [minted] = await setup.ledger.createTransfers([
-        {
-          id: randomBytes(16).toString('hex'),
-          debitAccountId: accountIds.issuer,
-          creditAccountId: accountIds.customerQuota(account.id),
-          amount: 10_000_000,
-          ledger: quotaLedger,
-          code: transferCodes.mint,
-        },
-      ]);
-      if (minted?.result !== 'ok') throw new Error(`minting quota failed: ${minted?.result}`);
+      await mintQuota(setup.ledger, account.id, 10_000_000);
     }
     await setup.close();
 

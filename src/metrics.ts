@@ -6,8 +6,6 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 
 const latencyBuckets = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10];
 
-export type StampStage = 'upload' | 'reserve' | 'queue' | 'engine' | 'store' | 'commit' | 'total';
-
 export interface Metrics {
   readonly registry: Registry;
   readonly stamps: Counter<'outcome'>;

@@ -67,13 +67,6 @@ async function api(
 
 /** Signs in through the WhatsApp file outbox, as a person in development would. */
 async function signIn(harness: Harness, phone: string): Promise<string> {
-  if (!harness.app.hasRoute({ method: 'POST', url: '/v1/auth/otp' })) {
-    // The sign-in routes are not registered in this build: open the session directly (and say so).
-    process.stdout.write('# sign-in routes absent: sessions opened through the account store\n');
-    const store = accountStoreOf(harness.node);
-    const { account } = await store.findOrCreate(phone);
-    return (await store.createSession(account.id)).token;
-  }
   const sent = await api(harness, 'POST', '/v1/auth/otp', { body: { phone } });
   assert.equal(sent.status, 202, sent.text);
   const path = outboxFilePath(harness.node.config.dataDir);

@@ -11,6 +11,7 @@ import type {} from '@fastify/swagger';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { formatGrossAmount } from './gateway.js';
 import type { SandboxGateway } from './sandbox-gateway.js';
+import { escapeHtml } from '../http/html.js';
 
 const orderParams = {
   type: 'object',
@@ -24,10 +25,6 @@ const expiryUnitSeconds: Readonly<Record<string, number>> = {
   hour: 3600,
   day: 86_400,
 };
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (character) => `&#${character.charCodeAt(0)};`);
-}
 
 function rupiah(amount: number): string {
   return `Rp${new Intl.NumberFormat('id-ID').format(amount)}`;

@@ -7,6 +7,7 @@
  */
 import swagger from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
+import { escapeHtml } from './html.js';
 
 export async function registerOpenApi(app: FastifyInstance, version: string): Promise<void> {
   await app.register(swagger, {
@@ -43,10 +44,6 @@ export async function registerOpenApi(app: FastifyInstance, version: string): Pr
     async () => app.swagger(),
   );
   registerApiDocsPage(app);
-}
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
 }
 
 interface OperationView {

@@ -66,10 +66,8 @@ export interface IssueStampInput {
   /** PAdES B-LT: append a /DSS with the environment's validation data after the signed update. */
   readonly longTerm?: boolean;
   readonly record?: StampRecord;
-  /** Runs after stamping and before the commit (the service stores the file here); a throw refunds. */
-  readonly beforeCommit?: (stamped: StampResult, serial: string) => Promise<void>;
   /** Reports how long each stage took, in milliseconds (for metrics). */
-  readonly onStage?: (stage: 'reserve' | 'engine' | 'store' | 'commit', ms: number) => void;
+  readonly onStage?: (stage: 'reserve' | 'engine' | 'commit', ms: number) => void;
 }
 
 export interface IssuedStamp extends StampResult {
@@ -192,7 +190,7 @@ export async function issueStamp(
   const record = input.record;
   const stage = input.onStage;
   let mark = performance.now();
-  const lap = (name: 'reserve' | 'engine' | 'store' | 'commit') => {
+  const lap = (name: 'reserve' | 'engine' | 'commit') => {
     const now = performance.now();
     stage?.(name, now - mark);
     mark = now;
@@ -220,10 +218,6 @@ export async function issueStamp(
       signingTime: new Date(clock()),
     });
     lap('engine');
-    if (input.beforeCommit) {
-      await input.beforeCommit(stamped, serial);
-      lap('store');
-    }
   } catch (error) {
     await release(ledger, reservation, refundedRow(record, error, clock()));
     throw error;

@@ -93,6 +93,8 @@ export function createBatchService(node: BubuhNode, stamps: () => Promise<StampS
   ) => {
     for (let attempt = 0; ; attempt += 1) {
       if (stopped) return;
+      // Set once the unit is reserved: a refusal after it was refunded, one before it never spent.
+      let reservedStampId: string | null = null;
       try {
         const service = await stamps();
         const { view } = await service.stamp({
@@ -103,6 +105,9 @@ export function createBatchService(node: BubuhNode, stamps: () => Promise<StampS
           placement: file.placement,
           metadata: file.metadata,
           batchId,
+          onReserved: (stampId) => {
+            reservedStampId = stampId;
+          },
         });
         await setItem(batchId, index, { status: 'stamped', stamp_id: view.id, error_code: null });
         return;
@@ -115,18 +120,10 @@ export function createBatchService(node: BubuhNode, stamps: () => Promise<StampS
           await sleep(busyRetryMs);
           continue;
         }
-        // Refused before anything was reserved (no quota, a bad field) or refunded after the reserve:
-        // the stamp row of a refunded attempt exists, so look it up to tell the two apart.
-        const refunded = await db
-          .selectFrom('stamps')
-          .select('id')
-          .where('batch_id', '=', batchId)
-          .where('file_name', '=', file.fileName)
-          .orderBy('created_at', 'desc')
-          .executeTakeFirst();
-        const status: BatchItemStatus = code === 'INTERNAL' ? 'failed' : refunded ? 'refunded' : 'refused';
+        const status: BatchItemStatus =
+          code === 'INTERNAL' ? 'failed' : reservedStampId !== null ? 'refunded' : 'refused';
         if (code === 'INTERNAL') node.logger.error({ err: error, batchId, index }, 'batch: a file failed');
-        await setItem(batchId, index, { status, stamp_id: refunded?.id ?? null, error_code: code });
+        await setItem(batchId, index, { status, stamp_id: reservedStampId, error_code: code });
         return;
       }
     }

@@ -14,12 +14,13 @@ import { test } from 'node:test';
 import pg from 'pg';
 import { accountStoreOf } from '../accounts/index.js';
 import { loadConfig } from '../config.js';
-import { accountCodes, accountIds, quotaLedger, transferCodes } from '../ledger/chart.js';
+import { accountIds, transferCodes } from '../ledger/chart.js';
 import { checkLedger } from '../ledger/check.js';
 import { createLogger } from '../logger.js';
 import { createNode } from '../node.js';
 import { minimalPdf } from '../pdf/fixture-builder.js';
 import { postgresSkipReason, postgresUrl } from '../testing/backends.js';
+import { mintQuota } from '../testing/quota.js';
 import { freePort, startServe, waitReady } from '../testing/serve-process.js';
 
 const kills = 3;
@@ -48,20 +49,7 @@ async function chaosRound(databaseUrl: string | undefined): Promise<void> {
   const setup = await createNode(config, createLogger('silent'));
   const { account } = await accountStoreOf(setup).findOrCreate('+6281299990000');
   const { token } = await accountStoreOf(setup).createSession(account.id);
-  await setup.ledger.createAccounts([
-    { id: accountIds.issuer, ledger: quotaLedger, code: accountCodes.issuer },
-  ]);
-  const [minted] = await setup.ledger.createTransfers([
-    {
-      id: randomBytes(16).toString('hex'),
-      debitAccountId: accountIds.issuer,
-      creditAccountId: accountIds.customerQuota(account.id),
-      amount: 100_000,
-      ledger: quotaLedger,
-      code: transferCodes.mint,
-    },
-  ]);
-  assert.equal(minted?.result, 'ok');
+  await mintQuota(setup.ledger, account.id, 100_000);
   await setup.close();
 
   const told = new Map<string, string>(); // idempotency key → serial the client was given

@@ -109,29 +109,23 @@ export function createEnginePool(config: Config): EnginePool {
     async stamp(request, options = {}) {
       const queuedAt = Date.now();
       const { signingTime, ...rest } = request;
-      // The upload goes to the worker by transfer, not by copy: a fresh buffer of exactly its bytes
-      // (the caller keeps its own view, which a batch retry may need again).
-      const pdf = request.pdf.slice();
       inFlight += 1;
       let outcome: EngineOutcome;
       try {
-        outcome = await pool.run(
-          {
-            request: { ...rest, pdf },
-            signingTimeMs: signingTime.getTime(),
-            deadline: queuedAt + config.stampDeadlineMs,
-            queuedAt,
-            ...(options.outputPath !== undefined ? { outputPath: options.outputPath } : {}),
-            returnPdf: options.returnPdf ?? options.outputPath === undefined,
-          } satisfies EngineTask,
-          { transferList: [pdf.buffer] },
-        );
+        outcome = await pool.run({
+          request: rest,
+          signingTimeMs: signingTime.getTime(),
+          deadline: queuedAt + config.stampDeadlineMs,
+          queuedAt,
+          ...(options.outputPath !== undefined ? { outputPath: options.outputPath } : {}),
+          returnPdf: options.returnPdf ?? options.outputPath === undefined,
+        } satisfies EngineTask);
       } catch (error) {
-        inFlight -= 1;
         if (error instanceof Error && /queue is full/i.test(error.message)) throw busy(serviceMs);
         throw error;
+      } finally {
+        inFlight -= 1;
       }
-      inFlight -= 1;
       if (!outcome.ok) {
         if (outcome.code === 'STAMP_BUSY') refusedBusy += 1;
         // A fault in the worker is not a refusal: it leaves as a plain error (logged, answered 500).

@@ -3,24 +3,19 @@
  * live on disk (a directory every node can reach when there are several), grouped in one directory
  * per hour of expiry, so deleting a whole expired hour is one `rm -r` rather than a database scan.
  *
- * A file is written and fsync'd BEFORE the stamp commits: a stamp recorded as `stamped` always has its
- * file. A file whose commit then fails is removed; one left behind by a crash between the write and the
+ * The stamping worker writes and fsyncs a file at `pathFor` BEFORE the stamp commits: a stamp recorded
+ * as `stamped` always has its file. A file whose commit then fails is removed; one left behind by a crash between the write and the
  * commit has no history row and is deleted with its hour.
  */
-import { mkdir, open, readdir, readFile, rm, unlink } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 
 const HOUR_MS = 60 * 60 * 1000;
 const ID_PATTERN = /^[0-9a-f]{32}$/;
 
 export interface StampFileStore {
-  /**
-   * The path a file expiring at `expiresAt` is written to, its directory made; for writers that are not
-   * this object (the stamping worker writes and fsyncs the file it made).
-   */
+  /** The path the file expiring at `expiresAt` is written to, its directory made. */
   pathFor(id: string, expiresAt: number): Promise<string>;
-  /** Writes the file durably; `expiresAt` (ms) decides its hour directory. */
-  put(id: string, expiresAt: number, bytes: Uint8Array): Promise<void>;
   /** The bytes, or null when the file is gone. */
   get(id: string, expiresAt: number): Promise<Uint8Array | null>;
   remove(id: string, expiresAt: number): Promise<void>;
@@ -40,28 +35,14 @@ export function createDiskFileStore(root: string): StampFileStore {
   };
   const madeDirectories = new Set<number>();
 
-  const directory = async (expiresAt: number) => {
-    const hour = hourOf(expiresAt);
-    if (!madeDirectories.has(hour)) {
-      await mkdir(join(root, String(hour)), { recursive: true, mode: 0o700 });
-      madeDirectories.add(hour);
-    }
-  };
-
   return {
     async pathFor(id, expiresAt) {
-      await directory(expiresAt);
-      return pathOf(id, expiresAt);
-    },
-    async put(id, expiresAt, bytes) {
-      await directory(expiresAt);
-      const handle = await open(pathOf(id, expiresAt), 'wx', 0o600);
-      try {
-        await handle.writeFile(bytes);
-        await handle.datasync();
-      } finally {
-        await handle.close();
+      const hour = hourOf(expiresAt);
+      if (!madeDirectories.has(hour)) {
+        await mkdir(join(root, String(hour)), { recursive: true, mode: 0o700 });
+        madeDirectories.add(hour);
       }
+      return pathOf(id, expiresAt);
     },
     async get(id, expiresAt) {
       try {

@@ -309,8 +309,6 @@ export async function readBatchUpload(request: FastifyRequest, limits: FormLimit
     }
   }
   if (pdfs.length === 0) throw new BubuhError('STAMP_FILE_MISSING');
-  if (pdfs.length > batchFilesMax)
-    throw new BubuhError('BATCH_TOO_MANY_FILES', { count: pdfs.length, limit: batchFilesMax });
   return pdfs.map(({ fileName, bytes }) => {
     const own = rules[fileName];
     const merged = new Map(fields);
@@ -663,10 +661,7 @@ export async function stampRoutes(app: FastifyInstance, node: BubuhNode): Promis
         },
       },
       async (request, reply) => {
-        const service = await handle.get();
-        void service;
-        const pool = handle.poolIfStarted();
-        if (!pool) throw new Error('stamp service started without its pool');
+        const { pool } = await handle.get();
         pool.admit();
         const { fields, files } = await readForm(request, {
           files: 1,

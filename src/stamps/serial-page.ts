@@ -10,6 +10,7 @@ import { BubuhError, isBubuhError } from '../errors.js';
 import { serialRecord } from '../http/routes/pki.js';
 import type { BubuhNode } from '../node.js';
 import { docTypeOf } from './doc-types.js';
+import { escapeHtml } from '../http/html.js';
 
 type Lang = 'id' | 'en';
 
@@ -53,10 +54,6 @@ const texts = {
   verifyLink: { id: 'Periksa dokumen PDF', en: 'Verify a PDF document' },
   switchLang: { id: 'English', en: 'Bahasa Indonesia' },
 } as const;
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
-}
 
 function t(key: keyof typeof texts, lang: Lang, details: Record<string, string> = {}): string {
   return escapeHtml(texts[key][lang].replace(/\{(\w+)\}/g, (whole, name: string) => details[name] ?? whole));

@@ -22,7 +22,7 @@ export interface StampView {
   readonly id: string;
   readonly serial: string;
   readonly status: StampStatus;
-  /** Why a refunded stamp was refunded: an error code, or RESERVATION_EXPIRED after a crash. */
+  /** Why a refunded stamp was refunded: an error code (STAMP_RESERVATION_EXPIRED after a crash). */
   readonly reason_code: string | null;
   readonly file_name: string;
   readonly doc_type: string;
@@ -66,6 +66,8 @@ export interface StampCommand {
   readonly idempotencyKey?: string;
   /** The caller wants the stamped bytes in the answer (otherwise they stay in the file store). */
   readonly returnPdf?: boolean;
+  /** Called once a unit is reserved for this stamp (its history row now exists under `stampId`). */
+  readonly onReserved?: (stampId: string) => void;
 }
 
 export interface StampOutcome {
@@ -92,7 +94,8 @@ export interface StampService {
   requestDigest(pdf: Uint8Array, placement: StampPlacement, metadata: StampMetadata): string;
   sweepFiles(): Promise<number>;
   readonly fileStore: StampFileStore;
-  readonly inProgress: () => number;
+  /** The worker pool the service stamps with (server-side verification runs there too). */
+  readonly pool: EnginePool;
 }
 
 export interface StampServiceDependencies {
@@ -118,7 +121,7 @@ export function stampIdForKey(accountId: string, key: string, generation: number
 
 /** A refusal that depends on the moment, not on the request: a retry under the same key may stamp. */
 function transientReason(code: string | null): boolean {
-  if (code === null || code === 'RESERVATION_EXPIRED' || code === 'INTERNAL') return true;
+  if (code === null || code === 'INTERNAL') return true;
   const status = (errorRegistry as Record<string, { status: number } | undefined>)[code]?.status ?? 500;
   return status >= 500 || status === 429 || status === 409;
 }
@@ -153,7 +156,7 @@ function statusOf(row: HistoryRow): { status: StampStatus; reason: string | null
   if (row.outcome === 'refunded') return { status: 'refunded', reason: row.reason_code };
   // No outcome row: the reservation is still held, or the sweeper expired it after a crash.
   if (row.pending_status === 'expired' || row.pending_status === 'voided') {
-    return { status: 'refunded', reason: 'RESERVATION_EXPIRED' };
+    return { status: 'refunded', reason: 'STAMP_RESERVATION_EXPIRED' };
   }
   return { status: 'pending', reason: null };
 }
@@ -165,7 +168,6 @@ export function createStampService(dependencies: StampServiceDependencies): Stam
   const fileStore =
     dependencies.fileStore ?? createDiskFileStore(config.filesDir ?? join(config.dataDir, 'files'));
   const inProgressByAccount = new Map<string, number>();
-  let inProgressTotal = 0;
   const db = node.storage.db;
 
   const view = (row: HistoryRow): StampView => {
@@ -229,6 +231,17 @@ export function createStampService(dependencies: StampServiceDependencies): Stam
     return view(row as HistoryRow);
   };
 
+  /** Refuses at once when this account has its limit of stamps in progress or the pool is full. */
+  const admit = (accountId: string): void => {
+    if ((inProgressByAccount.get(accountId) ?? 0) >= config.stampUploadsPerAccount) {
+      throw new BubuhError('STAMP_UPLOADS_LIMITED', {
+        limit: config.stampUploadsPerAccount,
+        retryAfterSeconds: 1,
+      });
+    }
+    pool.admit();
+  };
+
   const requestDigest = (pdf: Uint8Array, placement: StampPlacement, metadata: StampMetadata): string => {
     const hash = createHash('sha256').update(pdf);
     const { password: _password, ...visible } = placement;
@@ -238,29 +251,13 @@ export function createStampService(dependencies: StampServiceDependencies): Stam
 
   return {
     fileStore,
-    inProgress: () => inProgressTotal,
+    pool,
     requestDigest,
-    admit(accountId) {
-      const mine = inProgressByAccount.get(accountId) ?? 0;
-      if (mine >= config.stampUploadsPerAccount) {
-        throw new BubuhError('STAMP_UPLOADS_LIMITED', {
-          limit: config.stampUploadsPerAccount,
-          retryAfterSeconds: 1,
-        });
-      }
-      pool.admit();
-    },
+    admit,
     async stamp(command) {
       const docType = docTypeOf(command.metadata.docType);
       if (!docType) throw new BubuhError('STAMP_DOC_TYPE_UNKNOWN', { docType: command.metadata.docType });
-      const mine = inProgressByAccount.get(command.accountId) ?? 0;
-      if (mine >= config.stampUploadsPerAccount) {
-        throw new BubuhError('STAMP_UPLOADS_LIMITED', {
-          limit: config.stampUploadsPerAccount,
-          retryAfterSeconds: 1,
-        });
-      }
-      pool.admit();
+      admit(command.accountId);
       const digest = requestDigest(command.pdf, command.placement, command.metadata);
       let stampId = randomBytes(16).toString('hex');
       if (command.idempotencyKey !== undefined) {
@@ -282,13 +279,12 @@ export function createStampService(dependencies: StampServiceDependencies): Stam
           if (!transientReason(earlier.reason_code) || generation >= transientRetriesMax) {
             const details = row.reason_details ? (JSON.parse(row.reason_details) as ErrorDetails) : {};
             const code = (earlier.reason_code ?? 'INTERNAL') as ErrorCode;
-            if (code in errorRegistry) throw new BubuhError(code, details);
-            throw new BubuhError('INTERNAL', { requestId: '' });
+            throw new BubuhError(code, details);
           }
         }
       }
-      inProgressByAccount.set(command.accountId, mine + 1);
-      inProgressTotal += 1;
+      // Counted after the awaits above: another request of this account may have started meanwhile.
+      inProgressByAccount.set(command.accountId, (inProgressByAccount.get(command.accountId) ?? 0) + 1);
       const fileExpiresAt = clock() + config.stampRetentionHours * HOUR_MS;
       let stored = false;
       let reserved = false;
@@ -327,7 +323,10 @@ export function createStampService(dependencies: StampServiceDependencies): Stam
               fileExpiresAt,
             },
             onStage: (stage, ms) => {
-              if (stage === 'reserve') reserved = true;
+              if (stage === 'reserve') {
+                reserved = true;
+                command.onReserved?.(stampId);
+              }
               metrics.stampStageSeconds.observe({ stage }, ms / 1000);
             },
           },
@@ -351,7 +350,6 @@ export function createStampService(dependencies: StampServiceDependencies): Stam
         const left = (inProgressByAccount.get(command.accountId) ?? 1) - 1;
         if (left === 0) inProgressByAccount.delete(command.accountId);
         else inProgressByAccount.set(command.accountId, left);
-        inProgressTotal -= 1;
       }
     },
     get: getView,

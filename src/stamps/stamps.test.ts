@@ -7,13 +7,14 @@ import { unzipSync, zipSync } from 'fflate';
 import { accountStoreOf } from '../accounts/index.js';
 import { openTestNode, testClock } from '../accounts/test-node.js';
 import { checkLedger } from '../ledger/check.js';
-import { accountCodes, accountIds, quotaLedger, transferCodes } from '../ledger/chart.js';
+import { accountIds } from '../ledger/chart.js';
 import type { BubuhNode } from '../node.js';
 import { buildApp } from '../http/app.js';
 import { minimalPdf } from '../pdf/fixture-builder.js';
 import { loadDevPki } from '../pki/key-files.js';
 import { generateSerial, isValidSerial } from '../seal/serial.js';
 import { eachBackend } from '../testing/backends.js';
+import { mintQuota } from '../testing/quota.js';
 import { verifyDocument } from '../verify/verify-document.js';
 import { batchServiceOf } from './routes.js';
 
@@ -27,20 +28,7 @@ async function signIn(node: BubuhNode, phone: string): Promise<{ token: string; 
 }
 
 async function grantQuota(node: BubuhNode, accountId: string, units: number): Promise<void> {
-  await node.ledger.createAccounts([
-    { id: accountIds.issuer, ledger: quotaLedger, code: accountCodes.issuer },
-  ]);
-  const [result] = await node.ledger.createTransfers([
-    {
-      id: randomBytes(16).toString('hex'),
-      debitAccountId: accountIds.issuer,
-      creditAccountId: accountIds.customerQuota(accountId),
-      amount: units,
-      ledger: quotaLedger,
-      code: transferCodes.mint,
-    },
-  ]);
-  assert.equal(result?.result, 'ok');
+  await mintQuota(node.ledger, accountId, units);
 }
 
 async function available(node: BubuhNode, accountId: string): Promise<number> {

@@ -18,6 +18,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { BubuhError } from '../../errors.js';
 import type { BubuhNode } from '../../node.js';
 import type { RouteModule } from './index.js';
+import { escapeHtml } from '../html.js';
 
 /** `<build>/web`, where `<build>` holds this file as `src/http/routes/web.js` (dist/ or a test build). */
 export function webDirectory(): string {
@@ -76,10 +77,6 @@ async function readPage(path: string): Promise<Buffer | null> {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw error;
   }
-}
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"]/g, (character) => `&#${character.charCodeAt(0)};`);
 }
 
 /** The 503 as a page for a browser, and as the registry's JSON body for everything else. */
