@@ -6,13 +6,18 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { BubuhError } from './errors.js';
+import { clusterSettings, type ClusterConfig } from './cluster/settings.js';
+import { connectionsSettings, type ConnectionsConfig } from './connections/settings.js';
+import { overloadSettings, type OverloadConfig } from './overload/settings.js';
+import { ratelimitSettings, type RatelimitConfig } from './ratelimit/settings.js';
+import { waitingRoomSettings, type WaitingRoomConfig } from './waiting-room/settings.js';
 
 type Kind =
   | { type: 'string'; pattern?: RegExp; allowed?: string }
   | { type: 'integer'; min: number; max: number }
   | { type: 'enum'; values: readonly string[] };
 
-interface Setting {
+export interface Setting {
   readonly key: keyof Config;
   readonly variable: string;
   readonly kind: Kind;
@@ -21,12 +26,14 @@ interface Setting {
   readonly help: string;
 }
 
-export interface Config {
+export interface Config
+  extends OverloadConfig, RatelimitConfig, ConnectionsConfig, WaitingRoomConfig, ClusterConfig {
   readonly mode: 'development' | 'production';
   readonly dataDir: string;
   readonly host: string;
   readonly port: number;
   readonly databaseUrl: string | undefined;
+  readonly redisUrl: string | undefined;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   readonly postgresPoolMax: number;
   readonly sqliteBusyTimeoutMs: number;
@@ -80,7 +87,7 @@ export interface Config {
   readonly pkcs11KeyLabel: string;
 }
 
-const settings: readonly Setting[] = [
+const coreSettings: readonly Setting[] = [
   {
     key: 'mode',
     variable: 'BUBUH_MODE',
@@ -120,6 +127,18 @@ const settings: readonly Setting[] = [
     fallback: undefined,
     secret: true,
     help: 'PostgreSQL for many nodes; unset means the embedded SQLite file in the data directory',
+  },
+  {
+    key: 'redisUrl',
+    variable: 'REDIS_URL',
+    kind: {
+      type: 'string',
+      pattern: /^rediss?:\/\/.+/,
+      allowed: 'a redis:// or rediss:// URL, or unset for one node',
+    },
+    fallback: undefined,
+    secret: true,
+    help: 'Redis shared by many nodes for rate limits and the waiting room; unset keeps both in this node',
   },
   {
     key: 'logLevel',
@@ -505,6 +524,15 @@ const settings: readonly Setting[] = [
   },
 ];
 
+const settings: readonly Setting[] = [
+  ...coreSettings,
+  ...overloadSettings,
+  ...ratelimitSettings,
+  ...connectionsSettings,
+  ...waitingRoomSettings,
+  ...clusterSettings,
+];
+
 export const configSettings: readonly Setting[] = settings;
 
 function parseValue(setting: Setting, raw: string): string | number {
@@ -636,7 +664,7 @@ export function describeConfig(config: Config): Record<string, { value: unknown;
   for (const setting of settings) {
     let value: unknown = config[setting.key];
     if (setting.secret && typeof value === 'string')
-      value = setting.key === 'databaseUrl' ? redactUrl(value) : 'REDACTED';
+      value = setting.key === 'databaseUrl' || setting.key === 'redisUrl' ? redactUrl(value) : 'REDACTED';
     out[setting.variable] = { value: value ?? null, help: setting.help };
   }
   return out;

@@ -17,6 +17,11 @@ import { stampServiceErrorDefinitions } from './stamps/error-codes.js';
 import { stampingErrorDefinitions } from './stamping/error-codes.js';
 import { tsaErrorDefinitions } from './tsa/error-codes.js';
 import { webErrorDefinitions } from './web/error-codes.js';
+import { clusterErrorDefinitions } from './cluster/error-codes.js';
+import { connectionsErrorDefinitions } from './connections/error-codes.js';
+import { overloadErrorDefinitions } from './overload/error-codes.js';
+import { ratelimitErrorDefinitions } from './ratelimit/error-codes.js';
+import { waitingRoomErrorDefinitions } from './waiting-room/error-codes.js';
 
 export interface ErrorDefinition {
   readonly status: number;
@@ -94,6 +99,11 @@ const definitions = {
   ...pkiErrorDefinitions,
   ...pkiLifecycleErrorDefinitions,
   ...webErrorDefinitions,
+  ...overloadErrorDefinitions,
+  ...ratelimitErrorDefinitions,
+  ...connectionsErrorDefinitions,
+  ...waitingRoomErrorDefinitions,
+  ...clusterErrorDefinitions,
 } as const;
 
 export type ErrorCode = keyof typeof definitions;

@@ -8,6 +8,7 @@ import { Ledger } from './ledger/ledger.js';
 import type { Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { openStorage, type Storage } from './storage/database.js';
+import { openRedisLink, type RedisLink } from './redis/link.js';
 
 export interface BubuhNode {
   readonly config: Config;
@@ -15,6 +16,8 @@ export interface BubuhNode {
   readonly ledger: Ledger;
   readonly logger: Logger;
   readonly metrics: Metrics;
+  /** The shared Redis when `REDIS_URL` is set; its users fall back to this node while it is not ready. */
+  readonly redis: RedisLink | null;
   /** Milliseconds since the epoch; every service built from the node reads time here (tests inject it). */
   readonly clock: () => number;
   /** Voids every pending transfer whose timeout has passed; returns how many. */
@@ -43,6 +46,13 @@ export async function createNode(
     ...(options.postgresSchema ? { postgresSchema: options.postgresSchema } : {}),
   });
   const metrics = createMetrics();
+  const redis = config.redisUrl ? openRedisLink(config.redisUrl, logger) : null;
+  if (redis)
+    metrics.gauge(
+      'bubuh_redis_up',
+      'Whether the shared Redis answers (1) or this node runs alone (0).',
+      () => (redis.ready ? 1 : 0),
+    );
   const ledger = new Ledger(storage, {
     onBatch: (batch) => {
       metrics.ledgerBatchTransfers.observe(batch.transfers);
@@ -78,6 +88,7 @@ export async function createNode(
     ledger,
     logger,
     metrics,
+    redis,
     clock: options.clock ?? Date.now,
     sweep,
     startSweeper() {
@@ -98,6 +109,7 @@ export async function createNode(
       timer = null;
       await ledger.close();
       await storage.close();
+      await redis?.close();
     },
   };
 }

@@ -13,10 +13,21 @@ import { stampRoutes } from '../../stamps/routes.js';
 import { metricsRoutes } from './metrics.js';
 import { webRoutes } from './web.js';
 import { tsaRoutes } from './tsa.js';
+import { rateLimitRoutes } from '../../ratelimit/hooks.js';
+import { connectionRoutes } from '../../connections/hooks.js';
+import { waitingRoomRoutes } from '../../waiting-room/routes.js';
+import { admissionRoutes } from '../../overload/hooks.js';
 
 export type RouteModule = (app: FastifyInstance, node: BubuhNode) => Promise<void> | void;
 
+// The first four add the onRequest hooks that decide admission before any work, in this order: the
+// client's own rate limits (429), its concurrent uploads, the waiting room, then the node's overload
+// admission by priority class (503). Every later module's routes pass through them.
 export const routeModules: readonly RouteModule[] = [
+  rateLimitRoutes,
+  connectionRoutes,
+  waitingRoomRoutes,
+  admissionRoutes,
   accountRoutes,
   idempotencySweeper,
   webRoutes,

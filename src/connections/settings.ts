@@ -1,0 +1,7 @@
+/** Settings of connections/; merged into the one configuration table in src/config.ts. */
+import type { Setting } from '../config.js';
+
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface ConnectionsConfig {}
+
+export const connectionsSettings: readonly Setting[] = [];

@@ -1,0 +1,7 @@
+/** Settings of ratelimit/; merged into the one configuration table in src/config.ts. */
+import type { Setting } from '../config.js';
+
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface RatelimitConfig {}
+
+export const ratelimitSettings: readonly Setting[] = [];

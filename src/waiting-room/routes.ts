@@ -1,0 +1,5 @@
+/** Placeholder: to be written. */
+import type { FastifyInstance } from 'fastify';
+import type { BubuhNode } from '../node.js';
+
+export function waitingRoomRoutes(_app: FastifyInstance, _node: BubuhNode): void {}
