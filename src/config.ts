@@ -34,6 +34,7 @@ export interface Config
   readonly port: number;
   readonly databaseUrl: string | undefined;
   readonly redisUrl: string | undefined;
+  readonly redisKeyPrefix: string;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   readonly postgresPoolMax: number;
   readonly sqliteBusyTimeoutMs: number;
@@ -139,6 +140,17 @@ const coreSettings: readonly Setting[] = [
     fallback: undefined,
     secret: true,
     help: 'Redis shared by many nodes for rate limits and the waiting room; unset keeps both in this node',
+  },
+  {
+    key: 'redisKeyPrefix',
+    variable: 'BUBUH_REDIS_PREFIX',
+    kind: {
+      type: 'string',
+      pattern: /^[A-Za-z0-9:_-]{1,64}$/,
+      allowed: '1 to 64 letters, digits, colons, dashes or underscores',
+    },
+    fallback: 'bubuh:',
+    help: 'prefix of every Redis key, so one Redis can serve several deployments',
   },
   {
     key: 'logLevel',

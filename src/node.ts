@@ -46,7 +46,9 @@ export async function createNode(
     ...(options.postgresSchema ? { postgresSchema: options.postgresSchema } : {}),
   });
   const metrics = createMetrics();
-  const redis = config.redisUrl ? openRedisLink(config.redisUrl, logger) : null;
+  const redis = config.redisUrl
+    ? openRedisLink(config.redisUrl, logger, { prefix: config.redisKeyPrefix })
+    : null;
   if (redis)
     metrics.gauge(
       'bubuh_redis_up',

@@ -9,6 +9,8 @@ import { createClient, type RedisClientType } from '@redis/client';
 import type { Logger } from '../logger.js';
 
 export interface RedisLink {
+  /** Every key this deployment writes starts with it (BUBUH_REDIS_PREFIX). */
+  readonly prefix: string;
   /** Commands reject at once (ClientOfflineError) while `ready` is false. */
   readonly client: RedisClientType;
   /** Connected and answering; read it before each use. */
@@ -22,6 +24,7 @@ export interface RedisLinkOptions {
   readonly connectTimeoutMs?: number;
   /** Longest pause between reconnection attempts. */
   readonly reconnectMaxMs?: number;
+  readonly prefix?: string;
 }
 
 export function openRedisLink(url: string, logger: Logger, options: RedisLinkOptions = {}): RedisLink {
@@ -54,6 +57,7 @@ export function openRedisLink(url: string, logger: Logger, options: RedisLinkOpt
   client.on('error', () => setReady(false));
   client.connect().catch(() => setReady(false));
   return {
+    prefix: options.prefix ?? 'bubuh:',
     client,
     get ready() {
       return ready && !closed;
