@@ -55,6 +55,11 @@ export const accountErrorDefinitions = {
     id: 'Tidak ada akun dengan nomor {phone}. Akun dibuat saat pemiliknya pertama kali masuk.',
     en: 'There is no account with the number {phone}. An account is created when its owner first signs in.',
   },
+  API_KEY_NOT_FOUND: {
+    status: 404,
+    id: 'Tidak ada kunci API aktif dengan id {id}. Periksa id-nya (bagian setelah "bbh_"); kunci yang sudah dicabut tidak dapat dicabut lagi.',
+    en: 'There is no active API key with id {id}. Check the id (the part after "bbh_"); a key already revoked cannot be revoked again.',
+  },
   ROLE_INVALID: {
     status: 400,
     id: 'Peran "{role}" tidak dikenal. Peran yang ada: {allowed}.',

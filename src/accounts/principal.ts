@@ -16,4 +16,9 @@ export interface Principal {
   readonly sessionId: string;
   /** The ledger account holding this customer's e-meterai quota. */
   readonly quotaAccountId: string;
+  /**
+   * Set when the caller authenticated with an API key (a reseller's or an institution's program) rather
+   * than a sign-in session; `sessionId` is then `api-key:<id>`.
+   */
+  readonly apiKeyId?: string;
 }

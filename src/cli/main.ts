@@ -8,7 +8,8 @@ import { parseArgs } from 'node:util';
 import { type Config, describeConfig, loadConfig } from '../config.js';
 import { BubuhError, isBubuhError, renderErrorsMarkdown } from '../errors.js';
 import { nodeInflateRaw } from '../pdf/inflate-node.js';
-import { pkiDirectory } from '../pki/key-files.js';
+import { configuredPkiPaths } from '../pki/key-files.js';
+import { createDrain } from '../cluster/drain.js';
 import {
   onlineRegistry,
   pkiExport,
@@ -19,7 +20,7 @@ import {
   verifyCrls,
 } from './pki-commands.js';
 import { adminAllocate, adminMint } from '../commerce/admin-commands.js';
-import { adminRole } from '../accounts/admin-commands.js';
+import { accountsApiKey, adminRole } from '../accounts/admin-commands.js';
 import { createNodeStamper } from '../services/node-stamper.js';
 import { verifyDocument } from '../verify/verify-document.js';
 import { provisionDevelopmentQuota } from '../services/provision-development.js';
@@ -62,6 +63,11 @@ commands:
   admin role --phone P --add ROLE | --remove ROLE
                         grant or withdraw a role (customer, channel_operator, platform_operator,
                         issuer) of the account signed in with phone P
+  accounts api-key create --phone P --name N
+                        create an API key for the account of phone P (for a reseller's or an
+                        institution's program); the key is printed once and never stored
+  accounts api-key revoke ID
+                        revoke an API key by its id (the 16 hex digits after "bbh_")
   docs errors           print docs/errors.md from the error registry
 
 options:
@@ -88,11 +94,13 @@ async function storageFor(config: Config) {
 }
 
 const serve: Command = async (config) => {
-  const logger = createLogger(config.logLevel);
+  // The node id is in every log line (its requests' too: the server logs through this logger).
+  const logger = createLogger(config.logLevel).child({ node: config.nodeId });
   const node = await createNode(config, logger);
   const expired = await node.sweep();
   node.startSweeper();
-  const app = await buildApp(node);
+  const drain = createDrain(config.drainDelayMs);
+  const app = await buildApp(node, { draining: () => drain.draining });
   const address = await app.listen({ host: config.host, port: config.port });
   logger.info(
     { address, storage: node.storage.description, mode: config.mode, expiredAtStart: expired },
@@ -104,6 +112,10 @@ const serve: Command = async (config) => {
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
+    // Draining: /readyz answers 503 so the load balancer stops sending here, while requests that
+    // still arrive are served; then no new connections, the admitted requests finish, and close.
+    logger.info({ signal, drainDelayMs: config.drainDelayMs }, 'draining: /readyz answers 503');
+    await drain.start();
     logger.info({ signal }, 'stopping: finishing admitted work');
     const force = setTimeout(() => process.exit(1), config.shutdownGraceMs);
     force.unref();
@@ -249,7 +261,7 @@ function readCertificate(path: string): Uint8Array {
 
 function trustAnchors(config: Config, files: readonly string[]): Uint8Array[] {
   const anchors = files.map(readCertificate);
-  const developmentRoot = join(pkiDirectory(config.dataDir), 'root.pem');
+  const developmentRoot = join(configuredPkiPaths(config).shared, 'root.pem');
   if (config.mode === 'development' && existsSync(developmentRoot))
     anchors.push(readCertificate(developmentRoot));
   return anchors;
@@ -299,6 +311,7 @@ const commands: Record<string, Command> = {
   'admin mint': adminMint,
   'admin allocate': adminAllocate,
   'admin role': adminRole,
+  'accounts api-key': accountsApiKey,
   'pki init': pkiInit,
   'pki show': pkiShow,
   'pki rotate': pkiRotate,
@@ -323,6 +336,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       channel: { type: 'string' },
       fee: { type: 'string' },
       phone: { type: 'string' },
+      name: { type: 'string' },
       add: { type: 'string' },
       remove: { type: 'string' },
       crl: { type: 'string', multiple: true },

@@ -22,7 +22,7 @@ import {
   CRL_FILE_NAME,
   issuedCertificates,
   loadDevPki,
-  pkiDirectory,
+  configuredPkiPaths,
   readCrlFile,
   rotateSigner,
   saveDevPki,
@@ -147,8 +147,9 @@ function hierarchyLines(pki: DevPki, crl: CrlView | null): string[] {
 }
 
 async function requirePki(config: Config): Promise<DevPki> {
-  const pki = await loadDevPki(config.dataDir);
-  if (pki === null) throw new BubuhError('PKI_MISSING', { path: pkiDirectory(config.dataDir) });
+  const paths = configuredPkiPaths(config);
+  const pki = await loadDevPki(paths, { validityDays: config.signerValidityDays, nodeName: config.nodeId });
+  if (pki === null) throw new BubuhError('PKI_MISSING', { path: paths.shared });
   return pki;
 }
 
@@ -173,20 +174,23 @@ function write(text: string): void {
 const hierarchyFiles = /^(root|ca|signer|tsa)\.(pem|key)$/;
 
 export const pkiInit: PkiCommand = async (config, flags) => {
-  const directory = pkiDirectory(config.dataDir);
+  const paths = configuredPkiPaths(config);
+  const directory = paths.shared;
   if (config.mode !== 'development') throw new BubuhError('PKI_DEVELOPMENT_ONLY', { path: directory });
-  const present = await readdir(directory).catch(() => [] as string[]);
-  if (present.some((name) => hierarchyFiles.test(name)))
-    throw new BubuhError('PKI_EXISTS', { path: directory });
+  for (const place of new Set([paths.shared, paths.node])) {
+    const present = await readdir(place).catch(() => [] as string[]);
+    if (present.some((name) => hierarchyFiles.test(name)))
+      throw new BubuhError('PKI_EXISTS', { path: place });
+  }
   const now = new Date();
-  const pki = await generateDevPki({ validityDays: config.signerValidityDays, now });
-  await saveDevPki(config.dataDir, pki);
+  const pki = await generateDevPki({ validityDays: config.signerValidityDays, now, nodeName: config.nodeId });
+  await saveDevPki(paths, pki);
   const crl = await issueCrl(pki.issuingCa, [], {
     thisUpdate: now,
     validityDays: config.crlValidityDays,
     number: nextCrlNumber(null, now),
   });
-  await writeCrlFile(config.dataDir, crl);
+  await writeCrlFile(paths, crl);
   const crlView = describeCrl(readCrlFacts(crl));
   if (flags.json) {
     write(JSON.stringify({ created: true, directory, ...hierarchyView(pki), crl: crlView }));
@@ -204,7 +208,7 @@ export const pkiInit: PkiCommand = async (config, flags) => {
 
 export const pkiShow: PkiCommand = async (config, flags) => {
   const pki = await requirePki(config);
-  const saved = await readCrlFile(config.dataDir);
+  const saved = await readCrlFile(configuredPkiPaths(config));
   let crl: CrlView | null = null;
   if (saved !== null) {
     try {
@@ -213,7 +217,7 @@ export const pkiShow: PkiCommand = async (config, flags) => {
       crl = null;
     }
   }
-  const directory = pkiDirectory(config.dataDir);
+  const directory = configuredPkiPaths(config).shared;
   if (flags.json) {
     write(JSON.stringify({ directory, ...hierarchyView(pki), crl }));
     return 0;
@@ -223,7 +227,10 @@ export const pkiShow: PkiCommand = async (config, flags) => {
 };
 
 export const pkiRotate: PkiCommand = async (config, flags) => {
-  const { previous, pki } = await rotateSigner(config.dataDir, { validityDays: config.signerValidityDays });
+  const { previous, pki } = await rotateSigner(configuredPkiPaths(config), {
+    validityDays: config.signerValidityDays,
+    nodeName: config.nodeId,
+  });
   const before = describeCertificate(previous.signer.certificate);
   const after = describeCertificate(pki.signer.certificate);
   if (flags.json) {
@@ -292,7 +299,7 @@ export const pkiRevoke: PkiCommand = async (config, flags) => {
       return 0;
     }
     const pki = await requirePki(config);
-    const issued = await issuedCertificates(config.dataDir);
+    const issued = await issuedCertificates(configuredPkiPaths(config));
     const certificate = issued.get(target.serial);
     if (certificate === undefined) throw new BubuhError('REVOCATION_SERIAL_UNKNOWN', { serial: text });
     const record = await revokeCertificate(storage, {
@@ -300,10 +307,15 @@ export const pkiRevoke: PkiCommand = async (config, flags) => {
       reason,
       issuerFingerprint: fingerprintOf(pki.issuingCa.certificate),
     });
-    const crl = await currentCrl(config.dataDir, storage, pki, { validityDays: config.crlValidityDays });
+    const crl = await currentCrl(configuredPkiPaths(config), storage, pki, {
+      validityDays: config.crlValidityDays,
+    });
     const wasSigner = certificateSerialOf(pki.signer.certificate) === target.serial;
     const rotated = wasSigner
-      ? await rotateSigner(config.dataDir, { validityDays: config.signerValidityDays })
+      ? await rotateSigner(configuredPkiPaths(config), {
+          validityDays: config.signerValidityDays,
+          nodeName: config.nodeId,
+        })
       : null;
     const subject = describeCertificate(certificate).subject;
     if (flags.json) {
@@ -340,7 +352,7 @@ export const pkiExport: PkiCommand = async (config, flags) => {
   if (!out) throw new BubuhError('REQUEST_INVALID', { problem: 'name the directory with --out DIR' });
   const pki = await requirePki(config);
   const crl = await withStorage(config, (storage) =>
-    currentCrl(config.dataDir, storage, pki, { validityDays: config.crlValidityDays }),
+    currentCrl(configuredPkiPaths(config), storage, pki, { validityDays: config.crlValidityDays }),
   );
   const directory = resolve(out);
   const files: [string, Uint8Array][] = [
@@ -392,7 +404,7 @@ async function readCrlInput(path: string): Promise<Uint8Array> {
 export async function verifyCrls(config: Config, files: readonly string[]): Promise<Uint8Array[]> {
   const crls: Uint8Array[] = [];
   for (const file of files) crls.push(await readCrlInput(file));
-  const own = join(pkiDirectory(config.dataDir), CRL_FILE_NAME);
+  const own = join(configuredPkiPaths(config).shared, CRL_FILE_NAME);
   if (config.mode === 'development' && existsSync(own)) crls.push(new Uint8Array(readFileSync(own)));
   return crls;
 }

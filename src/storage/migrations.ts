@@ -3,6 +3,7 @@
  * `bigint` (SQLite stores both as 64-bit integers). Migrations run at start-up and via `bubuh migrate`.
  */
 import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
+import { apiKeysMigration } from './migrations/0007_api_keys.js';
 
 const migrations: Record<string, Migration> = {
   '0001_ledger': {
@@ -381,6 +382,7 @@ const migrations: Record<string, Migration> = {
       await db.schema.dropTable('revocations').execute();
     },
   },
+  '0007_api_keys': apiKeysMigration,
 };
 
 class InCodeMigrations implements MigrationProvider {

@@ -72,6 +72,18 @@ export interface SessionsTable {
   revoked_at: number | null;
 }
 
+export interface ApiKeysTable {
+  /** Public: written inside the key (`bbh_<id>_<secret>`). */
+  id: string;
+  account_id: string;
+  name: string;
+  /** Lowercase hex SHA-256 of the key's secret part; the secret itself is never stored. */
+  secret_hash: string;
+  created_at: number;
+  revoked_at: number | null;
+  last_used_at: number | null;
+}
+
 export interface OtpCodesTable {
   id: string;
   phone: string;
@@ -286,6 +298,7 @@ export interface Database {
   stamp_batch_items: StampBatchItemsTable;
   accounts: AccountsTable;
   sessions: SessionsTable;
+  api_keys: ApiKeysTable;
   otp_codes: OtpCodesTable;
   otp_sends: OtpSendsTable;
   whatsapp_outbox: WhatsappOutboxTable;
