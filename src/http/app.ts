@@ -9,12 +9,16 @@ import type { BubuhNode } from '../node.js';
 import { pingStorage } from '../storage/database.js';
 import { registerOpenApi } from './openapi.js';
 import { routeModules } from './routes/index.js';
+import { bodyRefusal } from '../connections/hooks.js';
+import { serverLimits } from '../connections/server.js';
 
 export interface AppOptions {
-  /** Largest request body in bytes. */
+  /** Largest request body in bytes (default BUBUH_BODY_BYTES_MAX). */
   readonly bodyBytesMax?: number;
   /** Called for every route as it is added (the OpenAPI test lists them this way). */
   readonly onRoute?: (route: RouteOptions) => void;
+  /** True while the node drains before it stops (src/cluster/drain.ts): /readyz then answers 503. */
+  readonly draining?: () => boolean;
 }
 
 function requestIdFrom(header: string | string[] | undefined): string {
@@ -26,7 +30,8 @@ export async function buildApp(node: BubuhNode, options: AppOptions = {}): Promi
   const app = Fastify({
     loggerInstance: node.logger as FastifyBaseLogger,
     genReqId: (request) => requestIdFrom(request.headers['x-request-id']),
-    bodyLimit: options.bodyBytesMax ?? 1024 * 1024,
+    // Body limit and the server's timeouts (slowloris), from the connections settings.
+    ...serverLimits(node.config, options.bodyBytesMax),
   });
 
   app.addHook('onRequest', async (request, reply) => {
@@ -40,7 +45,9 @@ export async function buildApp(node: BubuhNode, options: AppOptions = {}): Promi
     }
     const status = (error as { statusCode?: number }).statusCode;
     if (typeof status === 'number' && status >= 400 && status < 500) {
-      const refusal = new BubuhError('REQUEST_INVALID', { problem: (error as Error).message });
+      const refusal =
+        bodyRefusal(error, request) ??
+        new BubuhError('REQUEST_INVALID', { problem: (error as Error).message });
       return reply.status(status).send(refusal.toBody());
     }
     request.log.error({ err: error }, 'unhandled error');
@@ -87,6 +94,7 @@ export async function buildApp(node: BubuhNode, options: AppOptions = {}): Promi
       },
     },
     async () => {
+      if (options.draining?.()) throw new BubuhError('CLUSTER_DRAINING', { node: node.config.nodeId });
       if (!(await pingStorage(node.storage))) {
         throw new BubuhError('NOT_READY', { problem: 'the database does not answer' });
       }
