@@ -54,6 +54,8 @@ const table: Readonly<Record<string, Priority>> = {
   'POST /v1/auth/verify': 'signup',
   'GET /v1/auth/sessions': 'signup',
   'DELETE /v1/auth/sessions/:id': 'signup',
+  // Development only (src/web/dev-routes.ts): the sign-in code the file channel wrote.
+  'GET /v1/dev/outbox/latest': 'signup',
 };
 
 const exemptPrefixes = ['/pki/', '/assets/', '/sandbox/', '/v1/waiting-room', '/app'];

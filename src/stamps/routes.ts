@@ -16,9 +16,11 @@ import { serialPageRoutes } from './serial-page.js';
 import { createStampEnvironment } from '../services/node-stamper.js';
 import { nodePkiLoader, serialRecord } from '../http/routes/pki.js';
 import { currentCrl } from '../pki/revocations.js';
+import { configuredPkiPaths } from '../pki/key-files.js';
 import { isBubuhError } from '../errors.js';
 import { type RegistryFetch, withRegistryCheck } from '../verify/verify-document.js';
 import { createEnginePool, type EnginePool } from './engine-pool.js';
+import { admitAfterBody } from '../overload/hooks.js';
 import {
   createStampService,
   type StampMetadata,
@@ -475,6 +477,7 @@ export async function stampRoutes(app: FastifyInstance, node: BubuhNode): Promis
           { stage: 'upload' },
           (performance.now() - uploadStarted) / 1000,
         );
+        await admitAfterBody(request, reply, node);
         const outcome = await service.stamp({
           accountId: principal.accountId,
           quotaAccountId: principal.quotaAccountId,
@@ -521,6 +524,7 @@ export async function stampRoutes(app: FastifyInstance, node: BubuhNode): Promis
           fileBytesMax: config.stampFileBytesMax,
           totalBytesMax: config.batchBytesMax,
         });
+        await admitAfterBody(request, reply, node);
         const service = await handle.get();
         const digest = files.map((file) => [
           file.fileName,
@@ -671,8 +675,9 @@ export async function stampRoutes(app: FastifyInstance, node: BubuhNode): Promis
         const file = files[0];
         if (!file || file.bytes.length === 0 || file.fieldName !== 'file')
           throw new BubuhError('STAMP_FILE_MISSING');
+        await admitAfterBody(request, reply, node);
         const hierarchy = await pki();
-        const crl = await currentCrl(config.dataDir, node.storage, hierarchy, {
+        const crl = await currentCrl(configuredPkiPaths(config), node.storage, hierarchy, {
           validityDays: config.crlValidityDays,
         });
         const password = fields.get('password');
