@@ -18,6 +18,7 @@ import type { Signer } from '../pades/cms.js';
 import { certifySignerPublicKey, type DevPki } from './dev-pki.js';
 import {
   archiveIssuedCertificate,
+  configuredPkiPaths,
   fileExists,
   pkiDirectory,
   readBoundedText,
@@ -112,7 +113,7 @@ export async function createConfiguredSigner(
         validityDays: config.signerValidityDays,
       });
       // Archived like every certificate the issuing CA issues, so it can be revoked by serial.
-      await archiveIssuedCertificate(config.dataDir, issued);
+      await archiveIssuedCertificate(configuredPkiPaths(config), issued);
       await writeFileAtomically(path, issued.certificatePem, CERTIFICATE_FILE_MODE);
       certificate = issued.certificate;
     }

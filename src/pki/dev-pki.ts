@@ -24,7 +24,8 @@ export interface CertifiedKey {
 }
 
 export interface DevPki {
-  readonly root: CertifiedKey;
+  /** The root's key is null where it is kept offline (production installs only `root.pem`). */
+  readonly root: Omit<CertifiedKey, 'privateKeyPem'> & { readonly privateKeyPem: string | null };
   readonly issuingCa: CertifiedKey;
   readonly signer: CertifiedKey;
   readonly signerAlgorithm: SignatureAlgorithm;
@@ -37,7 +38,7 @@ export interface SignerCertificateOptions {
   readonly keyAlgorithm?: SignerKeyAlgorithm;
   /** Default 30 days: signer certificates are short-lived and renewed from the issuing CA. */
   readonly validityDays?: number;
-  /** Goes into the signer's common name; default 'node-1'. */
+  /** Goes into the signer's common name (the node id, BUBUH_NODE_ID); default 'node-1'. */
   readonly nodeName?: string;
   /** The issue time; default now. */
   readonly now?: Date;

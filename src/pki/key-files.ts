@@ -1,12 +1,20 @@
 /**
- * The development PKI on disk, in `<dataDirectory>/pki/`: `root.pem`, `ca.pem`, `signer.pem`, `tsa.pem`
- * and the PKCS#8 keys `root.key`, `ca.key`, `signer.key`, `tsa.key` (mode 0600). It is generated once per data directory
- * and reused; the short-lived signer certificate is renewed from the issuing CA when it nears expiry.
- * Every certificate the issuing CA issues is also kept in `issued/<serial>.pem`, so an old signer
- * certificate can still be revoked after rotation; the CA's CRL is `crl.der`.
+ * The development PKI on disk, in two places that are one directory for a single node:
+ *
+ * - the shared directory (`BUBUH_PKI_DIR`, default `<dataDirectory>/pki/`), the same for every node:
+ *   `root.pem` (and `root.key` in development; production keeps the root key offline and has none),
+ *   `ca.pem` + `ca.key`, `tsa.pem` + `tsa.key`, the CRL `crl.der`, and `issued/<serial>.pem` — every
+ *   certificate the issuing CA issued, so an old or another node's signer can still be revoked;
+ * - the node's own directory, always `<dataDirectory>/pki/`: `signer.pem` + `signer.key` (and the
+ *   certificate of a PKCS#11 key), so each node signs with its own key and certificate.
+ *
+ * Keys are PKCS#8, mode 0600. The shared hierarchy is generated once — by whichever node starts first,
+ * under a lock file so two nodes starting together never make two roots — and reused; each node's
+ * short-lived signer certificate is issued by the shared issuing CA on first start and renewed when it
+ * nears expiry.
  */
-import { chmod, mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { chmod, mkdir, open, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import * as x509 from '@peculiar/x509';
 import { BubuhError } from '../errors.js';
 import { certificateSerialOf } from './crl.js';
@@ -38,6 +46,30 @@ const FILES = {
 
 export function pkiDirectory(dataDirectory: string): string {
   return join(dataDirectory, PKI_DIRECTORY_NAME);
+}
+
+/** Where a node's PKI lives: the hierarchy all nodes share, and this node's own signer. */
+export interface PkiPaths {
+  readonly shared: string;
+  readonly node: string;
+}
+
+/** A data directory (both halves in its `pki/`, as for one node) or explicit paths. */
+export type PkiLocation = string | PkiPaths;
+
+export function pkiPaths(location: PkiLocation): PkiPaths {
+  if (typeof location !== 'string') return location;
+  const directory = pkiDirectory(location);
+  return { shared: directory, node: directory };
+}
+
+/** The paths a configuration names: `BUBUH_PKI_DIR` (default `<data>/pki`) and `<data>/pki`. */
+export function configuredPkiPaths(config: {
+  readonly dataDir: string;
+  readonly pkiDir?: string | undefined;
+}): PkiPaths {
+  const node = pkiDirectory(config.dataDir);
+  return { shared: config.pkiDir === undefined ? node : resolve(config.pkiDir), node };
 }
 
 export async function readBoundedText(path: string): Promise<string> {
@@ -79,19 +111,22 @@ export const CRL_FILE_BYTES_MAX = 4 * 1024 * 1024;
 
 /** Keeps a copy of a certificate the issuing CA issued (signer or TSA) as `issued/<serial>.pem`. */
 export async function archiveIssuedCertificate(
-  dataDirectory: string,
+  location: PkiLocation,
   value: Pick<CertifiedKey, 'certificate' | 'certificatePem'>,
 ): Promise<void> {
-  const directory = join(pkiDirectory(dataDirectory), ISSUED_DIRECTORY_NAME);
+  const directory = join(pkiPaths(location).shared, ISSUED_DIRECTORY_NAME);
   await mkdir(directory, { recursive: true, mode: 0o700 });
   const path = join(directory, `${certificateSerialOf(value.certificate)}.pem`);
   if (!(await fileExists(path))) await writeFileAtomically(path, value.certificatePem, CERTIFICATE_FILE_MODE);
 }
 
-/** Every certificate the issuing CA issued here (archived, plus the current signer and TSA), by serial. */
-export async function issuedCertificates(dataDirectory: string): Promise<Map<string, Uint8Array>> {
+/**
+ * Every certificate the issuing CA issued (archived — every node's signers — plus this node's current
+ * signer and the TSA), by serial.
+ */
+export async function issuedCertificates(location: PkiLocation): Promise<Map<string, Uint8Array>> {
   const found = new Map<string, Uint8Array>();
-  const directory = join(pkiDirectory(dataDirectory), ISSUED_DIRECTORY_NAME);
+  const directory = join(pkiPaths(location).shared, ISSUED_DIRECTORY_NAME);
   const names = await readdir(directory).catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT') return [] as string[];
     throw error;
@@ -105,16 +140,23 @@ export async function issuedCertificates(dataDirectory: string): Promise<Map<str
       throw new BubuhError('KEY_FILE_INVALID', { path, problem: 'not a PEM certificate' }, { cause: error });
     }
   }
-  const pki = await loadDevPki(dataDirectory);
-  for (const current of pki === null ? [] : [pki.signer, pki.tsa]) {
-    found.set(certificateSerialOf(current.certificate), current.certificate);
+  // Read only: listing never issues this node a signer it does not have yet.
+  const paths = pkiPaths(location);
+  const current: string[] = [
+    join(paths.node, FILES.signer.certificate),
+    join(paths.shared, FILES.tsa.certificate),
+  ];
+  for (const path of current) {
+    if (!(await fileExists(path))) continue;
+    const { certificate } = await loadCertificate(path);
+    found.set(certificateSerialOf(certificate), certificate);
   }
   return found;
 }
 
 /** The saved CRL, or null when there is none yet. */
-export async function readCrlFile(dataDirectory: string): Promise<Uint8Array | null> {
-  const path = join(pkiDirectory(dataDirectory), CRL_FILE_NAME);
+export async function readCrlFile(location: PkiLocation): Promise<Uint8Array | null> {
+  const path = join(pkiPaths(location).shared, CRL_FILE_NAME);
   try {
     const info = await stat(path);
     if (info.size > CRL_FILE_BYTES_MAX) return null;
@@ -125,8 +167,8 @@ export async function readCrlFile(dataDirectory: string): Promise<Uint8Array | n
   }
 }
 
-export async function writeCrlFile(dataDirectory: string, der: Uint8Array): Promise<void> {
-  const path = join(pkiDirectory(dataDirectory), CRL_FILE_NAME);
+export async function writeCrlFile(location: PkiLocation, der: Uint8Array): Promise<void> {
+  const path = join(pkiPaths(location).shared, CRL_FILE_NAME);
   const temporary = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
   await writeFile(temporary, der, { mode: CERTIFICATE_FILE_MODE });
   await rename(temporary, path);
@@ -135,42 +177,58 @@ export async function writeCrlFile(dataDirectory: string, der: Uint8Array): Prom
 async function saveCertifiedKey(
   directory: string,
   names: { certificate: string; key: string },
-  value: CertifiedKey,
+  value: Pick<CertifiedKey, 'certificatePem'> & { readonly privateKeyPem: string | null },
 ) {
-  await writeFileAtomically(join(directory, names.key), value.privateKeyPem, KEY_FILE_MODE);
+  if (value.privateKeyPem !== null)
+    await writeFileAtomically(join(directory, names.key), value.privateKeyPem, KEY_FILE_MODE);
   await writeFileAtomically(join(directory, names.certificate), value.certificatePem, CERTIFICATE_FILE_MODE);
+}
+
+async function loadCertificate(path: string): Promise<{ certificatePem: string; certificate: Uint8Array }> {
+  const certificatePem = await readBoundedText(path);
+  try {
+    const certificate = new Uint8Array(x509.PemConverter.decodeFirst(certificatePem));
+    new x509.X509Certificate(certificate);
+    return { certificatePem, certificate };
+  } catch (error) {
+    throw new BubuhError('KEY_FILE_INVALID', { path, problem: 'not a PEM certificate' }, { cause: error });
+  }
 }
 
 async function loadCertifiedKey(
   directory: string,
   names: { certificate: string; key: string },
 ): Promise<CertifiedKey> {
-  const certificatePath = join(directory, names.certificate);
-  const certificatePem = await readBoundedText(certificatePath);
-  let certificate: Uint8Array;
-  try {
-    certificate = new Uint8Array(x509.PemConverter.decodeFirst(certificatePem));
-    new x509.X509Certificate(certificate);
-  } catch (error) {
-    throw new BubuhError(
-      'KEY_FILE_INVALID',
-      { path: certificatePath, problem: 'not a PEM certificate' },
-      { cause: error },
-    );
-  }
+  const { certificatePem, certificate } = await loadCertificate(join(directory, names.certificate));
   return { certificatePem, certificate, privateKeyPem: await readPrivateKeyFile(join(directory, names.key)) };
 }
 
-/** Saves a hierarchy into `<dataDirectory>/pki/` (directory 0700, keys 0600). */
-export async function saveDevPki(dataDirectory: string, pki: DevPki): Promise<void> {
-  const directory = pkiDirectory(dataDirectory);
-  await mkdir(directory, { recursive: true, mode: 0o700 });
-  await saveCertifiedKey(directory, FILES.root, pki.root);
-  await saveCertifiedKey(directory, FILES.issuingCa, pki.issuingCa);
-  await saveCertifiedKey(directory, FILES.signer, pki.signer);
-  await saveCertifiedKey(directory, FILES.tsa, pki.tsa);
-  await archiveIssuedCertificate(dataDirectory, pki.signer);
-  await archiveIssuedCertificate(dataDirectory, pki.tsa);
+/** The root: its key only where it exists (development); production keeps it offline. */
+async function loadRoot(directory: string): Promise<DevPki['root']> {
+  const { certificatePem, certificate } = await loadCertificate(join(directory, FILES.root.certificate));
+  const keyPath = join(directory, FILES.root.key);
+  const privateKeyPem = (await fileExists(keyPath)) ? await readPrivateKeyFile(keyPath) : null;
+  return { certificatePem, certificate, privateKeyPem };
+}
+
+async function saveNodeSigner(paths: PkiPaths, signer: CertifiedKey): Promise<void> {
+  await mkdir(paths.node, { recursive: true, mode: 0o700 });
+  await saveCertifiedKey(paths.node, FILES.signer, signer);
+}
+
+/**
+ * Saves a hierarchy (directories 0700, keys 0600): the shared part in the shared directory — `root.pem`
+ * last, since its presence is what says a hierarchy is complete — and the signer in the node's own.
+ */
+export async function saveDevPki(location: PkiLocation, pki: DevPki): Promise<void> {
+  const paths = pkiPaths(location);
+  await mkdir(paths.shared, { recursive: true, mode: 0o700 });
+  await saveCertifiedKey(paths.shared, FILES.issuingCa, pki.issuingCa);
+  await saveCertifiedKey(paths.shared, FILES.tsa, pki.tsa);
+  await saveNodeSigner(paths, pki.signer);
+  await archiveIssuedCertificate(paths, pki.signer);
+  await archiveIssuedCertificate(paths, pki.tsa);
+  await saveCertifiedKey(paths.shared, FILES.root, pki.root);
 }
 
 export async function fileExists(path: string): Promise<boolean> {
@@ -193,26 +251,46 @@ export function signerKeyAlgorithmOf(certificate: Uint8Array): SignerKeyAlgorith
   return algorithm.modulusLength === 3072 ? 'RSA-3072' : 'RSA-2048';
 }
 
-/** Loads a saved hierarchy; null when the directory holds none yet (no `root.pem`). */
-export async function loadDevPki(dataDirectory: string): Promise<DevPki | null> {
-  const directory = pkiDirectory(dataDirectory);
-  if (!(await fileExists(join(directory, FILES.root.certificate)))) return null;
-  const signer = await loadCertifiedKey(directory, FILES.signer);
-  const issuingCa = await loadCertifiedKey(directory, FILES.issuingCa);
+type SharedPki = Pick<DevPki, 'root' | 'issuingCa' | 'tsa'>;
+
+/** The shared part of a hierarchy; null when the shared directory holds none yet (no `root.pem`). */
+async function loadSharedPki(paths: PkiPaths): Promise<SharedPki | null> {
+  if (!(await fileExists(join(paths.shared, FILES.root.certificate)))) return null;
+  const issuingCa = await loadCertifiedKey(paths.shared, FILES.issuingCa);
   // A directory made before the TSA existed gets one from its issuing CA on first load.
   let tsa: CertifiedKey;
-  if (await fileExists(join(directory, FILES.tsa.certificate))) {
-    tsa = await loadCertifiedKey(directory, FILES.tsa);
+  if (await fileExists(join(paths.shared, FILES.tsa.certificate))) {
+    tsa = await loadCertifiedKey(paths.shared, FILES.tsa);
   } else {
     tsa = await issueTsaCertificate(issuingCa);
-    await saveCertifiedKey(directory, FILES.tsa, tsa);
+    await saveCertifiedKey(paths.shared, FILES.tsa, tsa);
+  }
+  return { root: await loadRoot(paths.shared), issuingCa, tsa };
+}
+
+/**
+ * Loads a saved hierarchy; null when the shared directory holds none yet (no `root.pem`). A node whose
+ * own directory has no signer yet (a new node joining a shared PKI) gets one from the issuing CA here.
+ */
+export async function loadDevPki(
+  location: PkiLocation,
+  options: SignerCertificateOptions = {},
+): Promise<DevPki | null> {
+  const paths = pkiPaths(location);
+  const shared = await loadSharedPki(paths);
+  if (shared === null) return null;
+  let signer: CertifiedKey;
+  if (await fileExists(join(paths.node, FILES.signer.certificate))) {
+    signer = await loadCertifiedKey(paths.node, FILES.signer);
+  } else {
+    signer = await issueSignerCertificate(shared.issuingCa, options);
+    await archiveIssuedCertificate(paths, signer);
+    await saveNodeSigner(paths, signer);
   }
   return {
-    root: await loadCertifiedKey(directory, FILES.root),
-    issuingCa,
+    ...shared,
     signer,
     signerAlgorithm: signatureAlgorithmFor(signerKeyAlgorithmOf(signer.certificate)),
-    tsa,
   };
 }
 
@@ -220,66 +298,141 @@ export interface LoadedDevPki {
   readonly pki: DevPki;
   /** True when the whole hierarchy was generated by this call. */
   readonly created: boolean;
-  /** True when an existing hierarchy got a new signer certificate (near expiry or other key algorithm). */
+  /** True when an existing hierarchy got a new signer certificate (near expiry, other key algorithm or node). */
   readonly signerRenewed: boolean;
 }
 
-function signerNeedsRenewal(pki: DevPki, keyAlgorithm: SignerKeyAlgorithm, now: Date): boolean {
+/** The node name in a signer certificate's subject, as `issueSignerCertificate` wrote it. */
+export function signerNodeNameOf(certificate: Uint8Array): string | null {
+  const subject = new x509.X509Certificate(certificate).subject;
+  return (
+    /CN=bubuh Development Signer ([A-Za-z0-9._-]{1,64}) \(NOT FOR PRODUCTION\)/.exec(subject)?.[1] ?? null
+  );
+}
+
+function signerNeedsRenewal(pki: DevPki, options: SignerCertificateOptions, now: Date): boolean {
+  const keyAlgorithm = options.keyAlgorithm ?? signerKeyAlgorithmOf(pki.signer.certificate);
   if (keyAlgorithm !== signerKeyAlgorithmOf(pki.signer.certificate)) return true;
+  // A data directory moved to a node of another name must not sign under the old name.
+  if (options.nodeName !== undefined && signerNodeNameOf(pki.signer.certificate) !== options.nodeName)
+    return true;
   const notAfter = new x509.X509Certificate(pki.signer.certificate).notAfter;
   return notAfter.getTime() - now.getTime() < SIGNER_RENEWAL_MARGIN_MS;
 }
 
+/** How long a node waits for another node that is creating the shared hierarchy. */
+export const SHARED_PKI_WAIT_MS = 30_000;
+const SHARED_PKI_POLL_MS = 100;
+const LOCK_FILE_NAME = '.init.lock';
+
 /**
- * The development hierarchy of a data directory: generated and saved on first use, loaded afterwards.
- * Two processes starting on one fresh data directory at the same moment could both generate; the
- * development server starts one node per data directory, so this is not guarded against.
+ * Generates and saves a whole hierarchy unless another process does so first. The lock file is created
+ * exclusively (O_EXCL), which holds on one machine and on NFSv3+ alike: the process that creates it
+ * generates; every other one waits until `root.pem` appears. Returns true when this call generated.
+ */
+async function createHierarchyOnce(paths: PkiPaths, options: SignerCertificateOptions & { now: Date }) {
+  await mkdir(paths.shared, { recursive: true, mode: 0o700 });
+  const lockPath = join(paths.shared, LOCK_FILE_NAME);
+  let lock;
+  try {
+    lock = await open(lockPath, 'wx', KEY_FILE_MODE);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    const until = Date.now() + SHARED_PKI_WAIT_MS;
+    while (!(await fileExists(join(paths.shared, FILES.root.certificate)))) {
+      if (Date.now() > until) {
+        throw new BubuhError('CLUSTER_PKI_LOCKED', {
+          path: paths.shared,
+          lock: lockPath,
+          seconds: SHARED_PKI_WAIT_MS / 1000,
+        });
+      }
+      await new Promise((resolve) => setTimeout(resolve, SHARED_PKI_POLL_MS));
+    }
+    return false;
+  }
+  try {
+    // Another process may have finished between our look for root.pem and taking the lock.
+    if (await fileExists(join(paths.shared, FILES.root.certificate))) return false;
+    await saveDevPki(paths, await generateDevPki(options));
+    return true;
+  } finally {
+    await lock.close();
+    await unlink(lockPath).catch(() => {});
+  }
+}
+
+/**
+ * The development hierarchy: generated and saved on first use (the shared part once for all nodes),
+ * loaded afterwards; this node's signer is issued when it has none and renewed when it nears expiry,
+ * changes key algorithm or node name.
  */
 export async function loadOrCreateDevPki(
-  dataDirectory: string,
+  location: PkiLocation,
   options: SignerCertificateOptions = {},
 ): Promise<LoadedDevPki> {
+  // One at a time per node directory in this process: the stamping service and the /pki routes load
+  // at start-up together, and two of them must not each issue this node a different signer.
+  const paths = pkiPaths(location);
+  const previous = nodeLoads.get(paths.node) ?? Promise.resolve();
+  const run = previous.then(() => loadOrCreateDevPkiNow(paths, options));
+  const settled = run.catch(() => {});
+  nodeLoads.set(paths.node, settled);
+  void settled.then(() => {
+    if (nodeLoads.get(paths.node) === settled) nodeLoads.delete(paths.node);
+  });
+  return run;
+}
+
+const nodeLoads = new Map<string, Promise<unknown>>();
+
+async function loadOrCreateDevPkiNow(
+  paths: PkiPaths,
+  options: SignerCertificateOptions,
+): Promise<LoadedDevPki> {
   const now = options.now ?? new Date();
-  const existing = await loadDevPki(dataDirectory);
-  if (existing === null) {
-    const pki = await generateDevPki({ ...options, now });
-    await saveDevPki(dataDirectory, pki);
-    return { pki, created: true, signerRenewed: false };
-  }
+  let created = false;
+  if ((await loadSharedPki(paths)) === null) created = await createHierarchyOnce(paths, { ...options, now });
+  const existing = await loadDevPki(paths, { ...options, now });
+  if (existing === null) throw new BubuhError('PKI_MISSING', { path: paths.shared });
+  if (created || !signerNeedsRenewal(existing, options, now))
+    return { pki: existing, created, signerRenewed: false };
   const keyAlgorithm = options.keyAlgorithm ?? signerKeyAlgorithmOf(existing.signer.certificate);
-  if (!signerNeedsRenewal(existing, keyAlgorithm, now))
-    return { pki: existing, created: false, signerRenewed: false };
-  await archiveIssuedCertificate(dataDirectory, existing.signer);
-  const pki = await replaceSigner(dataDirectory, existing, { ...options, keyAlgorithm, now });
+  await archiveIssuedCertificate(paths, existing.signer);
+  const pki = await replaceSigner(paths, existing, { ...options, keyAlgorithm, now });
   return { pki, created: false, signerRenewed: true };
 }
 
 /** Issues a fresh signer certificate and key from the issuing CA, archives it and makes it current. */
 async function replaceSigner(
-  dataDirectory: string,
+  paths: PkiPaths,
   existing: DevPki,
   options: SignerCertificateOptions & { keyAlgorithm: SignerKeyAlgorithm },
 ): Promise<DevPki> {
   const signer = await issueSignerCertificate(existing.issuingCa, options);
-  await archiveIssuedCertificate(dataDirectory, signer);
-  await saveCertifiedKey(pkiDirectory(dataDirectory), FILES.signer, signer);
+  await archiveIssuedCertificate(paths, signer);
+  await saveNodeSigner(paths, signer);
   return { ...existing, signer, signerAlgorithm: signatureAlgorithmFor(options.keyAlgorithm) };
 }
 
 /**
- * `bubuh pki rotate`: a fresh signer certificate now, whatever the old one's remaining life. The old
- * certificate is not revoked: stamps it made stay valid (revoke it separately if its key leaked).
+ * `bubuh pki rotate`: a fresh signer certificate for this node now, whatever the old one's remaining
+ * life. The old certificate is not revoked: stamps it made stay valid (revoke it separately if its key
+ * leaked).
  */
 export async function rotateSigner(
-  dataDirectory: string,
+  location: PkiLocation,
   options: SignerCertificateOptions = {},
 ): Promise<{ previous: DevPki; pki: DevPki }> {
-  const previous = await loadDevPki(dataDirectory);
-  if (previous === null) throw new BubuhError('PKI_MISSING', { path: pkiDirectory(dataDirectory) });
-  await archiveIssuedCertificate(dataDirectory, previous.signer);
+  const paths = pkiPaths(location);
+  const previous = await loadDevPki(paths, options);
+  if (previous === null) throw new BubuhError('PKI_MISSING', { path: paths.shared });
+  await archiveIssuedCertificate(paths, previous.signer);
   const keyAlgorithm = options.keyAlgorithm ?? signerKeyAlgorithmOf(previous.signer.certificate);
-  const pki = await replaceSigner(dataDirectory, previous, {
+  const nodeName = options.nodeName ?? signerNodeNameOf(previous.signer.certificate) ?? undefined;
+  const pki = await replaceSigner(paths, previous, {
     ...options,
+    ...(nodeName === undefined ? {} : { nodeName }),
     keyAlgorithm,
     now: options.now ?? new Date(),
   });

@@ -18,7 +18,7 @@ import {
   revocationReasons,
 } from './crl.js';
 import type { DevPki } from './dev-pki.js';
-import { readCrlFile, writeCrlFile } from './key-files.js';
+import { type PkiLocation, pkiPaths, readCrlFile, writeCrlFile } from './key-files.js';
 import * as x509 from '@peculiar/x509';
 
 export type RevocationKind = 'certificate' | 'stamp';
@@ -240,7 +240,11 @@ async function staleReason(
   return { facts, stale: entryKey(facts.entries) !== entryKey(revoked) };
 }
 
-/** One reissue at a time per data directory in this process. */
+/**
+ * One reissue at a time per PKI directory in this process. Nodes sharing the directory may reissue at
+ * the same moment: each writes a complete CRL with the same entries through a rename, and the CRL
+ * number never goes behind the clock, so whichever file stays is right.
+ */
 const crlLocks = new Map<string, Promise<unknown>>();
 
 /**
@@ -248,16 +252,17 @@ const crlLocks = new Map<string, Promise<unknown>>();
  * the database and is not near its nextUpdate; otherwise a new one, saved before it is returned.
  */
 export async function currentCrl(
-  dataDirectory: string,
+  location: PkiLocation,
   storage: Storage,
   pki: DevPki,
   options: CrlOptions,
 ): Promise<CurrentCrl> {
-  const previous = crlLocks.get(dataDirectory) ?? Promise.resolve();
+  const lockKey = pkiPaths(location).shared;
+  const previous = crlLocks.get(lockKey) ?? Promise.resolve();
   const run = previous.then(async () => {
     const now = options.now ?? new Date();
     const revoked = await certificateRevocations(storage, fingerprintOf(pki.issuingCa.certificate));
-    const saved = await readCrlFile(dataDirectory);
+    const saved = await readCrlFile(location);
     const { facts, stale } = await staleReason(saved, pki, revoked, options, now);
     if (!stale && saved !== null && facts !== null) return { der: saved, facts, reissued: false };
     const der = await issueCrl(
@@ -273,13 +278,13 @@ export async function currentCrl(
         number: nextCrlNumber(facts?.number ?? null, now),
       },
     );
-    await writeCrlFile(dataDirectory, der);
+    await writeCrlFile(location, der);
     return { der, facts: readCrlFacts(der), reissued: true };
   });
   const settled = run.catch(() => {});
-  crlLocks.set(dataDirectory, settled);
+  crlLocks.set(lockKey, settled);
   void settled.then(() => {
-    if (crlLocks.get(dataDirectory) === settled) crlLocks.delete(dataDirectory);
+    if (crlLocks.get(lockKey) === settled) crlLocks.delete(lockKey);
   });
   return run;
 }

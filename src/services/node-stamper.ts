@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import type { Config } from '../config.js';
 import { BubuhError } from '../errors.js';
 import type { Ledger } from '../ledger/ledger.js';
-import { loadOrCreateDevPki } from '../pki/key-files.js';
+import { configuredPkiPaths, loadOrCreateDevPki } from '../pki/key-files.js';
 import { createConfiguredSigner } from '../pki/configured-signer.js';
 import { nodeStampEnvironment } from '../stamping/node-environment.js';
 import type { StampEnvironment } from '../stamping/stamp-document.js';
@@ -39,8 +39,9 @@ export interface ConfiguredStampEnvironment {
  */
 export async function createStampEnvironment(config: Config): Promise<ConfiguredStampEnvironment> {
   if (config.mode !== 'development') throw new BubuhError('PKI_NOT_CONFIGURED');
-  const { pki, created } = await loadOrCreateDevPki(config.dataDir, {
+  const { pki, created } = await loadOrCreateDevPki(configuredPkiPaths(config), {
     validityDays: config.signerValidityDays,
+    nodeName: config.nodeId,
   });
   // Through the configured key store: the development key file, or a key generated in a PKCS#11
   // token whose certificate the development issuing CA issued.

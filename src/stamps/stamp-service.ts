@@ -393,7 +393,9 @@ export function createStampService(dependencies: StampServiceDependencies): Stam
       const gone = () => new BubuhError('STAMP_FILE_GONE', { retentionHours: config.stampRetentionHours });
       if (expiresAt <= clock()) throw gone();
       const pdf = await fileStore.get(id, expiresAt);
-      if (!pdf) throw gone();
+      // Within retention the file must exist: missing here means another node wrote it into a files
+      // directory this node does not share (docs/operations.md: one BUBUH_FILES_DIR for all nodes).
+      if (!pdf) throw new BubuhError('CLUSTER_FILE_NOT_SHARED', { node: config.nodeId });
       return { view: current, pdf };
     },
     sweepFiles: () => fileStore.sweep(clock()),

@@ -16,7 +16,7 @@ import type { FastifyReply } from 'fastify';
 import { BubuhError } from '../../errors.js';
 import type { BubuhNode } from '../../node.js';
 import type { DevPki } from '../../pki/dev-pki.js';
-import { loadDevPki, loadOrCreateDevPki } from '../../pki/key-files.js';
+import { configuredPkiPaths, loadDevPki, loadOrCreateDevPki } from '../../pki/key-files.js';
 import { currentCrl, findRevocation } from '../../pki/revocations.js';
 import { normaliseSerial, serialProblem } from '../../seal/serial.js';
 import type { RouteModule } from './index.js';
@@ -43,9 +43,14 @@ export function nodePkiLoader(node: BubuhNode): () => Promise<DevPki> {
     loading ??= (async () => {
       const { config } = node;
       if (config.mode === 'development') {
-        return (await loadOrCreateDevPki(config.dataDir, { validityDays: config.signerValidityDays })).pki;
+        return (
+          await loadOrCreateDevPki(configuredPkiPaths(config), {
+            validityDays: config.signerValidityDays,
+            nodeName: config.nodeId,
+          })
+        ).pki;
       }
-      const installed = await loadDevPki(config.dataDir);
+      const installed = await loadDevPki(configuredPkiPaths(config), { nodeName: config.nodeId });
       if (installed === null) throw new BubuhError('PKI_NOT_CONFIGURED');
       return installed;
     })().catch((error: unknown) => {
@@ -105,7 +110,7 @@ export const pkiRoutes: RouteModule = async (root, node) => {
     );
 
     app.get('/pki/crl.der', async (_request, reply) => {
-      const crl = await currentCrl(node.config.dataDir, node.storage, await pki(), {
+      const crl = await currentCrl(configuredPkiPaths(node.config), node.storage, await pki(), {
         validityDays: node.config.crlValidityDays,
       });
       return sendDer(reply, 'application/pkix-crl', crlMaxAgeSeconds, crl.der);
