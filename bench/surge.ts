@@ -1,0 +1,1228 @@
+/**
+ * `npm run surge` — the surge replay: deadline day, compressed to minutes, against a deployment this
+ * bench starts itself (or `--target`), through the real HTTP API.
+ *
+ *   default      one `bubuh serve` node, embedded SQLite, fresh data directory;
+ *   --nodes 3    three nodes on PostgreSQL (DATABASE_URL; a fresh database, dropped afterwards) and Redis
+ *                (REDIS_URL, a fresh key prefix), virtual applicants assigned round-robin to nodes;
+ *   --chaos      during the hold: duplicate and delay the sandbox's payment notifications, SIGKILL a
+ *                node and restart it, and restart Redis when the bench started its own redis-server
+ *                (it does so for --chaos --nodes N; the shared Redis is never touched);
+ *   --quick      a ≈ 60 s run; the full run is ≈ 5 min;
+ *   --target URL[,URL…] --outbox FILE[,FILE…] [--data-dir DIR | --database-url URL]
+ *                drive a deployment already running (sign-in codes read from its development
+ *                WhatsApp outbox files; the ledger checked when its storage is given).
+ *
+ * Load is open loop: arrival times come from the curve alone (src/surge/curve.ts), each arrival sends
+ * the next step of a virtual applicant whose previous step finished (or starts a new applicant), and
+ * latency is measured from the scheduled send time, so a slow server cannot hide behind a slow client.
+ * A CPNS applicant: send OTP → sign in → order quota (2–3) → pay on the sandbox page → poll the quota →
+ * stamp 2–3 small letters → download each → 1–2 anonymous serial look-ups. Refusals (429/503) are
+ * retried after Retry-After (capped at 3 s), as people do; any other failure ends the applicant.
+ *
+ * Capacity is measured first (closed loop, 64 applicants in flight), then the curve runs: baseline at
+ * 0.5 × capacity, ramp to 10 ×, hold, drop back to 0.5 ×. Writes surge-report.json and surge-report.svg
+ * and prints, as its LAST line, one JSON object (definitions in src/surge/report.ts).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
+import http from 'node:http';
+import net from 'node:net';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { outboxFilePath } from '../src/accounts/whatsapp.js';
+import { minimalPdf } from '../src/pdf/fixture-builder.js';
+import { type Curve, deadlineCurve, arrivalTimes } from '../src/surge/curve.js';
+import { Histogram } from '../src/surge/histogram.js';
+import { goodputAtPeakRatio, recovery, seriesRows, SurgeSeries } from '../src/surge/report.js';
+import { lineChartSvg } from '../src/surge/svg.js';
+import { freePort, startServe, waitReady } from '../src/testing/serve-process.js';
+
+// ---------------------------------------------------------------------------------------------- options
+
+function flag(name: string): boolean {
+  return process.argv.includes(name);
+}
+function option(name: string): string | undefined {
+  const index = process.argv.indexOf(name);
+  return index >= 0 ? process.argv[index + 1] : undefined;
+}
+
+const quick = flag('--quick');
+const chaos = flag('--chaos');
+const nodeCount = Number(option('--nodes') ?? 1);
+const targets = option('--target')?.split(',').filter(Boolean) ?? [];
+const outDir = option('--out') ?? process.cwd();
+const timing = quick
+  ? { warmS: 1, capacityS: 4, baselineS: 5, rampS: 6, holdS: 12, afterS: 12 }
+  : { warmS: 3, capacityS: 10, baselineS: 20, rampS: 30, holdS: 90, afterS: 60 };
+const peakFactor = Number(option('--peak') ?? 10);
+/** A request still unanswered after this long counts as an error (a time-out), not a refusal. */
+const requestTimeoutMs = quick ? 10_000 : 30_000;
+const inFlightMax = 20_000;
+
+// ------------------------------------------------------------------------------------------- deployment
+
+interface NodeHandle {
+  readonly index: number;
+  readonly base: string;
+  readonly env: Record<string, string>;
+  readonly agent: http.Agent;
+  process: ChildProcess | null;
+  up: boolean;
+  rssHighMb: number;
+}
+
+interface Deployment {
+  readonly nodes: NodeHandle[];
+  readonly outboxFiles: string[];
+  /** Runs `bubuh ledger check --json` against the deployment's storage; null when it is not known. */
+  readonly ledgerEnv: Record<string, string> | null;
+  readonly redis: { port: number; process: ChildProcess | null; dir: string } | null;
+  readonly description: string;
+  cleanup(): Promise<void>;
+}
+
+function agent(): http.Agent {
+  return new http.Agent({ keepAlive: true, maxSockets: 1024, maxFreeSockets: 1024 });
+}
+
+async function startRedis(dir: string, port: number): Promise<ChildProcess> {
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
+    {
+      stdio: 'ignore',
+    },
+  );
+  for (let attempt = 0; attempt < 100; attempt += 1) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const socket = new net.Socket();
+      socket.once('error', () => resolve(false));
+      socket.connect(port, '127.0.0.1', () => {
+        socket.end();
+        resolve(true);
+      });
+    });
+    if (ok) return child;
+    await sleep(50);
+  }
+  throw new Error(`redis-server on port ${port} did not start`);
+}
+
+async function startDeployment(): Promise<Deployment> {
+  if (targets.length > 0) {
+    const outboxFiles = option('--outbox')?.split(',').filter(Boolean) ?? [];
+    if (outboxFiles.length === 0)
+      throw new Error('--target needs --outbox FILE[,FILE…] (the development WhatsApp outbox)');
+    const dataDir = option('--data-dir');
+    const databaseUrl = option('--database-url');
+    return {
+      nodes: targets.map((base, index) => ({
+        index,
+        base: base.replace(/\/$/, ''),
+        env: {},
+        agent: agent(),
+        process: null,
+        up: true,
+        rssHighMb: 0,
+      })),
+      outboxFiles,
+      ledgerEnv: databaseUrl
+        ? { DATABASE_URL: databaseUrl, BUBUH_DATA_DIR: dataDir ?? tmpdir() }
+        : dataDir
+          ? { BUBUH_DATA_DIR: dataDir }
+          : null,
+      redis: null,
+      description: `target ${targets.join(', ')}`,
+      cleanup: async () => {},
+    };
+  }
+  const root = await mkdtemp(join(tmpdir(), 'bubuh-surge-'));
+  const common: Record<string, string> = {
+    LOG_LEVEL: 'warn',
+    // Every virtual applicant comes from 127.0.0.1; the per-address OTP limit would refuse them as one.
+    BUBUH_OTP_SENDS_PER_IP: '1000000',
+    BUBUH_PAYMENT_RECONCILE_DELAY_S: '5',
+    ...(chaos ? { BUBUH_STAMP_RESERVATION_TIMEOUT_S: '10' } : {}),
+    ...rateLimitEnv(),
+  };
+  if (nodeCount <= 1) {
+    const port = await freePort();
+    const dataDir = join(root, 'node-1');
+    await mkdir(dataDir, { recursive: true });
+    const env = { ...common, BUBUH_DATA_DIR: dataDir, PORT: String(port), BUBUH_NODE_ID: 'surge-1' };
+    const node: NodeHandle = {
+      index: 0,
+      base: `http://127.0.0.1:${port}`,
+      env,
+      agent: agent(),
+      process: null,
+      up: false,
+      rssHighMb: 0,
+    };
+    await bootNode(node);
+    return {
+      nodes: [node],
+      outboxFiles: [outboxFilePath(dataDir)],
+      ledgerEnv: { BUBUH_DATA_DIR: dataDir },
+      redis: null,
+      description: 'one node, embedded SQLite',
+      cleanup: async () => {
+        await stopNodes([node]);
+        await rm(root, { recursive: true, force: true });
+      },
+    };
+  }
+  const baseUrl = process.env['DATABASE_URL'];
+  if (!baseUrl) throw new Error(`--nodes ${nodeCount} needs DATABASE_URL (PostgreSQL) and REDIS_URL`);
+  const sharedRedis = process.env['REDIS_URL'];
+  if (!sharedRedis && !chaos) throw new Error(`--nodes ${nodeCount} needs REDIS_URL`);
+  const database = `surge_${randomBytes(5).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: baseUrl });
+  await admin.connect();
+  await admin.query(`create database "${database}"`);
+  await admin.end();
+  const url = new URL(baseUrl);
+  url.pathname = `/${database}`;
+  let redis: Deployment['redis'] = null;
+  let redisUrl = sharedRedis!;
+  if (chaos) {
+    // A private redis-server, so the chaos can restart it without touching the shared one.
+    const port = await freePort();
+    const dir = join(root, 'redis');
+    await mkdir(dir, { recursive: true });
+    redis = { port, dir, process: await startRedis(dir, port) };
+    redisUrl = `redis://127.0.0.1:${port}`;
+  }
+  const pkiDir = join(root, 'pki');
+  const filesDir = join(root, 'files');
+  await mkdir(filesDir, { recursive: true });
+  const nodes: NodeHandle[] = [];
+  for (let index = 0; index < nodeCount; index += 1) {
+    const port = await freePort();
+    const dataDir = join(root, `node-${index + 1}`);
+    await mkdir(dataDir, { recursive: true });
+    nodes.push({
+      index,
+      base: `http://127.0.0.1:${port}`,
+      env: {
+        ...common,
+        BUBUH_DATA_DIR: dataDir,
+        PORT: String(port),
+        DATABASE_URL: url.toString(),
+        REDIS_URL: redisUrl,
+        BUBUH_REDIS_PREFIX: `${database}:`,
+        BUBUH_PKI_DIR: pkiDir,
+        BUBUH_FILES_DIR: filesDir,
+        BUBUH_NODE_ID: `surge-${index + 1}`,
+      },
+      agent: agent(),
+      process: null,
+      up: false,
+      rssHighMb: 0,
+    });
+  }
+  // One at a time: the first migrates the database and creates the shared PKI.
+  for (const node of nodes) await bootNode(node);
+  return {
+    nodes,
+    outboxFiles: nodes.map((node) => outboxFilePath(node.env['BUBUH_DATA_DIR']!)),
+    ledgerEnv: { DATABASE_URL: url.toString(), BUBUH_DATA_DIR: nodes[0]!.env['BUBUH_DATA_DIR']! },
+    redis,
+    description: `${nodeCount} nodes, PostgreSQL + Redis${redis ? ' (private redis-server)' : ''}`,
+    cleanup: async () => {
+      await stopNodes(nodes);
+      if (redis?.process && redis.process.exitCode === null) redis.process.kill('SIGTERM');
+      const drop = new pg.Client({ connectionString: baseUrl });
+      await drop.connect();
+      await drop.query(`drop database if exists "${database}" with (force)`);
+      await drop.end();
+      await rm(root, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * What the started nodes need so the bench's virtual applicants, all on 127.0.0.1, are not one rate
+ * limit bucket: trust one proxy hop of X-Forwarded-For (the bench sends a distinct address per
+ * applicant, as a load balancer would). Set only when the rate-limit area defines the variable.
+ */
+function rateLimitEnv(): Record<string, string> {
+  return knownVariables.has('BUBUH_TRUST_PROXY_HOPS') ? { BUBUH_TRUST_PROXY_HOPS: '1' } : {};
+}
+const knownVariables = new Set<string>();
+
+async function bootNode(node: NodeHandle): Promise<void> {
+  node.process = startServe(node.env);
+  await waitReady(node.base);
+  node.up = true;
+}
+
+async function stopNodes(nodes: readonly NodeHandle[]): Promise<void> {
+  await Promise.all(
+    nodes.map(async (node) => {
+      const child = node.process;
+      node.up = false;
+      if (!child || child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(timer);
+    }),
+  );
+}
+
+/** VmRSS and VmHWM of a process, in MB; null when it is gone. */
+async function memoryOf(pid: number | undefined): Promise<{ rss: number; hwm: number } | null> {
+  if (pid === undefined) return null;
+  try {
+    const status = await readFile(`/proc/${pid}/status`, 'utf8');
+    const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0);
+    return { rss: kb('VmRSS') / 1024, hwm: kb('VmHWM') / 1024 };
+  } catch {
+    return null;
+  }
+}
+
+// ---------------------------------------------------------------------------------------- sign-in codes
+
+/** Follows the development WhatsApp outbox files (one JSON line per message) and hands out codes. */
+class OutboxReader {
+  private readonly offsets = new Map<string, number>();
+  private readonly remainders = new Map<string, string>();
+  private readonly waiters = new Map<string, (code: string) => void>();
+  private readonly codes = new Map<string, string>();
+  private timer: NodeJS.Timeout | null = null;
+  private reading = false;
+
+  constructor(private readonly files: readonly string[]) {}
+
+  start(): void {
+    this.timer = setInterval(() => void this.poll(), 50);
+  }
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  /** Calls `onCode` with the next code sent to `phone` (codes sent before the call are forgotten). */
+  expect(phone: string, onCode: (code: string) => void): void {
+    this.codes.delete(phone);
+    this.waiters.set(phone, onCode);
+  }
+  forget(phone: string): void {
+    this.waiters.delete(phone);
+  }
+
+  private async poll(): Promise<void> {
+    if (this.reading) return;
+    this.reading = true;
+    try {
+      for (const file of this.files) {
+        if (!existsSync(file)) continue;
+        const offset = this.offsets.get(file) ?? 0;
+        const handle = await open(file, 'r');
+        try {
+          const { size } = await handle.stat();
+          if (size <= offset) continue;
+          const buffer = Buffer.alloc(size - offset);
+          await handle.read(buffer, 0, buffer.length, offset);
+          this.offsets.set(file, size);
+          const text = (this.remainders.get(file) ?? '') + buffer.toString('utf8');
+          const lines = text.split('\n');
+          this.remainders.set(file, lines.pop() ?? '');
+          for (const line of lines) {
+            if (!line) continue;
+            const entry = JSON.parse(line) as { to: string; code: string | null };
+            if (!entry.code) continue;
+            const waiter = this.waiters.get(entry.to);
+            if (waiter) {
+              this.waiters.delete(entry.to);
+              waiter(entry.code);
+            } else this.codes.set(entry.to, entry.code);
+          }
+        } finally {
+          await handle.close();
+        }
+      }
+    } finally {
+      this.reading = false;
+    }
+  }
+}
+
+// ----------------------------------------------------------------------------------------------- client
+
+interface Reply {
+  readonly status: number;
+  readonly body: Buffer;
+  readonly retryAfterS: number | null;
+  readonly error: string | null;
+}
+
+let inFlight = 0;
+
+function send(
+  node: NodeHandle,
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body: Buffer | string | null,
+  keepBody = true,
+): Promise<Reply> {
+  inFlight += 1;
+  return new Promise<Reply>((resolve) => {
+    let settled = false;
+    const finish = (reply: Reply) => {
+      if (settled) return;
+      settled = true;
+      inFlight -= 1;
+      resolve(reply);
+    };
+    const url = new URL(node.base + path);
+    const request = http.request(
+      {
+        host: url.hostname,
+        port: url.port,
+        path,
+        method,
+        agent: node.agent,
+        headers: body === null ? headers : { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+        timeout: requestTimeoutMs,
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => {
+          if (keepBody) chunks.push(chunk);
+        });
+        response.on('end', () => {
+          const retry = Number(response.headers['retry-after']);
+          finish({
+            status: response.statusCode ?? 0,
+            body: Buffer.concat(chunks),
+            retryAfterS: Number.isFinite(retry) ? retry : null,
+            error: null,
+          });
+        });
+        response.on('error', (error) =>
+          finish({ status: 0, body: Buffer.alloc(0), retryAfterS: null, error: error.message }),
+        );
+      },
+    );
+    // A hard limit on the whole exchange, time waiting for a free socket included (the socket
+    // time-out alone would let a request queued in the agent wait for ever).
+    const timer = setTimeout(() => {
+      request.destroy(new Error('timeout'));
+      finish({ status: 0, body: Buffer.alloc(0), retryAfterS: null, error: 'timeout' });
+    }, requestTimeoutMs);
+    timer.unref();
+    request.on('close', () => clearTimeout(timer));
+    request.on('timeout', () => request.destroy(new Error('timeout')));
+    request.on('error', (error: NodeJS.ErrnoException) =>
+      finish({ status: 0, body: Buffer.alloc(0), retryAfterS: null, error: error.code ?? error.message }),
+    );
+    if (body !== null) request.write(body);
+    request.end();
+  });
+}
+
+// ------------------------------------------------------------------------------------------ applicants
+
+/** The stable error code of an error body, or '-'. */
+function errorCode(body: Buffer): string {
+  try {
+    const parsed = JSON.parse(body.toString('utf8')) as { code?: unknown; error?: { code?: unknown } };
+    const code = parsed.code ?? parsed.error?.code;
+    return typeof code === 'string' ? code : '-';
+  } catch {
+    return '-';
+  }
+}
+
+type Step = 'otp' | 'sign_in' | 'order' | 'pay' | 'quota' | 'stamp' | 'download' | 'verify';
+const steps: readonly Step[] = ['otp', 'sign_in', 'order', 'pay', 'quota', 'stamp', 'download', 'verify'];
+
+interface Applicant {
+  readonly id: number;
+  node: NodeHandle;
+  readonly phone: string;
+  readonly address: string;
+  readonly letters: number;
+  verifications: number;
+  step: Step;
+  code: string | null;
+  token: string | null;
+  orderId: string | null;
+  paid: boolean;
+  gatewayLost: boolean;
+  stamps: { id: string; serial: string }[];
+  downloaded: number;
+  refusals: number;
+}
+
+interface Letter {
+  readonly body: Buffer;
+  readonly contentType: string;
+}
+
+async function encodeLetter(index: number): Promise<Letter> {
+  const pdf = minimalPdf(`/MediaBox [0 0 595 842] /Surge ${index}`);
+  const form = new FormData();
+  form.set('doc_type', 'surat_pernyataan');
+  form.set('file', new Blob([pdf], { type: 'application/pdf' }), `surat-${index + 1}.pdf`);
+  const encoded = new Request('http://x/v1/stamps', { method: 'POST', body: form });
+  return {
+    body: Buffer.from(await encoded.arrayBuffer()),
+    contentType: encoded.headers.get('content-type')!,
+  };
+}
+
+class Driver {
+  private readonly ready: Applicant[] = [];
+  private readyHead = 0;
+  private nextId = 0;
+  private nextNode = 0;
+  readonly phoneBase = 10_000_000 + Math.floor(Math.random() * 80_000_000);
+  readonly all: Applicant[] = [];
+  readonly stepCounts = new Map<string, { ok: number; refused: number; error: number; latency: Histogram }>();
+  readonly journeyFailures = new Map<string, number>();
+  readonly refusalCodes = new Map<string, number>();
+  completed = 0;
+  clientDropped = 0;
+  /** Where finished requests are counted (null: not counted, e.g. warm-up). */
+  series: SurgeSeries | null = null;
+  origin = 0;
+
+  constructor(
+    private readonly nodes: readonly NodeHandle[],
+    private readonly letters: readonly Letter[],
+    private readonly outbox: OutboxReader,
+  ) {}
+
+  nodesUp(): NodeHandle[] {
+    return this.nodes.filter((node) => node.up);
+  }
+
+  private liveNode(): NodeHandle {
+    for (let attempt = 0; attempt < this.nodes.length; attempt += 1) {
+      const node = this.nodes[this.nextNode++ % this.nodes.length]!;
+      if (node.up) return node;
+    }
+    return this.nodes[0]!;
+  }
+
+  private newApplicant(): Applicant {
+    const id = this.nextId++;
+    const applicant: Applicant = {
+      id,
+      node: this.liveNode(),
+      phone: `+62813${String(this.phoneBase + id).padStart(8, '0')}`,
+      address: `10.${(id >> 16) & 255}.${(id >> 8) & 255}.${id & 255}`,
+      letters: 2 + (id % 2),
+      verifications: 1 + (id % 2),
+      step: 'otp',
+      code: null,
+      token: null,
+      orderId: null,
+      paid: false,
+      gatewayLost: false,
+      stamps: [],
+      downloaded: 0,
+      refusals: 0,
+    };
+    this.all.push(applicant);
+    return applicant;
+  }
+
+  private takeReady(): Applicant {
+    if (this.readyHead < this.ready.length) {
+      const applicant = this.ready[this.readyHead++]!;
+      if (this.readyHead > 4096 && this.readyHead * 2 > this.ready.length) {
+        this.ready.splice(0, this.readyHead);
+        this.readyHead = 0;
+      }
+      return applicant;
+    }
+    return this.newApplicant();
+  }
+
+  readyCount(): number {
+    return this.ready.length - this.readyHead;
+  }
+
+  private later(applicant: Applicant, ms: number): void {
+    if (ms <= 0) this.ready.push(applicant);
+    else setTimeout(() => this.ready.push(applicant), ms).unref();
+  }
+
+  /** A node went away: its applicants move to another; a payment its sandbox held is gone with it. */
+  nodeDown(node: NodeHandle): void {
+    for (const applicant of this.all) {
+      if (applicant.node !== node) continue;
+      applicant.node = this.liveNode();
+      if (applicant.step === 'pay') applicant.step = 'order';
+      if (applicant.step === 'quota' && applicant.paid) applicant.gatewayLost = true;
+    }
+  }
+
+  private fail(applicant: Applicant, why: string): void {
+    this.journeyFailures.set(why, (this.journeyFailures.get(why) ?? 0) + 1);
+    this.outbox.forget(applicant.phone);
+  }
+
+  private count(step: Step, outcome: 'ok' | 'refused' | 'error', latencyMs: number): void {
+    let entry = this.stepCounts.get(step);
+    if (!entry)
+      this.stepCounts.set(step, (entry = { ok: 0, refused: 0, error: 0, latency: new Histogram() }));
+    entry[outcome] += 1;
+    if (outcome !== 'refused') entry.latency.recordMs(latencyMs);
+  }
+
+  /** Sends the next step of a ready (or new) applicant; `scheduledMs` is its performance.now() slot. */
+  async dispatch(scheduledMs: number): Promise<void> {
+    const applicant = this.takeReady();
+    if (this.series) this.series.offer((scheduledMs - this.origin) / 1000);
+    if (inFlight >= inFlightMax) {
+      this.clientDropped += 1;
+      this.later(applicant, 100);
+      return;
+    }
+    const step = applicant.step;
+    const reply = await this.request(applicant);
+    const doneMs = performance.now();
+    const latencyMs = doneMs - scheduledMs;
+    const refused = reply.status === 429 || reply.status === 503;
+    const succeeded = !refused && this.succeeded(step, reply.status);
+    const outcome: 'ok' | 'refused' | 'error' = refused ? 'refused' : succeeded ? 'ok' : 'error';
+    if (this.series) {
+      const kind = reply.status === 0 ? `${step}:${reply.error ?? 'network'}` : `${step}:${reply.status}`;
+      this.series.complete((doneMs - this.origin) / 1000, latencyMs, reply.status, succeeded, kind);
+    }
+    this.count(step, outcome, latencyMs);
+    if (refused) {
+      applicant.refusals += 1;
+      const code = `${step}:${reply.status}:${errorCode(reply.body)}`;
+      this.refusalCodes.set(code, (this.refusalCodes.get(code) ?? 0) + 1);
+      const waitS = Math.min(3, Math.max(0.2, reply.retryAfterS ?? 1));
+      this.later(applicant, waitS * 1000 * (0.5 + Math.random()));
+      return;
+    }
+    if (!succeeded) {
+      this.fail(
+        applicant,
+        reply.status === 0 ? `${step}:${reply.error}` : `${step}:${reply.status}:${errorCode(reply.body)}`,
+      );
+      return;
+    }
+    this.advance(applicant, step, reply);
+  }
+
+  private succeeded(step: Step, status: number): boolean {
+    switch (step) {
+      case 'otp':
+        return status === 202;
+      case 'order':
+      case 'stamp':
+        return status === 201;
+      default:
+        return status === 200;
+    }
+  }
+
+  private advance(applicant: Applicant, step: Step, reply: Reply): void {
+    switch (step) {
+      case 'otp': {
+        applicant.step = 'sign_in';
+        const timer = setTimeout(() => {
+          this.outbox.forget(applicant.phone);
+          this.fail(applicant, 'otp:not_delivered_in_30s');
+        }, 30_000);
+        timer.unref();
+        this.outbox.expect(applicant.phone, (code) => {
+          clearTimeout(timer);
+          applicant.code = code;
+          this.later(applicant, 0);
+        });
+        return;
+      }
+      case 'sign_in':
+        applicant.token = (JSON.parse(reply.body.toString('utf8')) as { token: string }).token;
+        applicant.step = 'order';
+        break;
+      case 'order':
+        applicant.orderId = (JSON.parse(reply.body.toString('utf8')) as { id: string }).id;
+        applicant.step = 'pay';
+        break;
+      case 'pay':
+        applicant.paid = true;
+        applicant.step = 'quota';
+        this.later(applicant, 200);
+        return;
+      case 'quota': {
+        const me = JSON.parse(reply.body.toString('utf8')) as { quota: { available: number } };
+        if (me.quota.available >= applicant.letters) applicant.step = 'stamp';
+        this.later(applicant, applicant.step === 'quota' ? 250 : 0);
+        return;
+      }
+      case 'stamp': {
+        const view = JSON.parse(reply.body.toString('utf8')) as { id: string; serial: string };
+        applicant.stamps.push({ id: view.id, serial: view.serial });
+        if (applicant.stamps.length >= applicant.letters) applicant.step = 'download';
+        break;
+      }
+      case 'download':
+        applicant.downloaded += 1;
+        if (applicant.downloaded >= applicant.stamps.length) applicant.step = 'verify';
+        break;
+      case 'verify':
+        applicant.verifications -= 1;
+        if (applicant.verifications <= 0) {
+          this.completed += 1;
+          return;
+        }
+        break;
+    }
+    this.later(applicant, 0);
+  }
+
+  private request(applicant: Applicant): Promise<Reply> {
+    const node = applicant.node;
+    const json = { 'content-type': 'application/json', 'x-forwarded-for': applicant.address };
+    const auth = { authorization: `Bearer ${applicant.token}`, 'x-forwarded-for': applicant.address };
+    switch (applicant.step) {
+      case 'otp':
+        return send(node, 'POST', '/v1/auth/otp', json, JSON.stringify({ phone: applicant.phone }));
+      case 'sign_in':
+        return send(
+          node,
+          'POST',
+          '/v1/auth/verify',
+          json,
+          JSON.stringify({ phone: applicant.phone, code: applicant.code }),
+        );
+      case 'order':
+        return send(
+          node,
+          'POST',
+          '/v1/orders',
+          {
+            ...json,
+            ...auth,
+            'idempotency-key': `surge-order-${applicant.id}-${randomBytes(4).toString('hex')}`,
+          },
+          JSON.stringify({ quantity: applicant.letters }),
+        );
+      case 'pay':
+        return send(
+          node,
+          'POST',
+          `/sandbox/pay/${encodeURIComponent(applicant.orderId!)}`,
+          { 'content-type': 'application/x-www-form-urlencoded', 'x-forwarded-for': applicant.address },
+          'action=pay',
+          false,
+        );
+      case 'quota':
+        return send(node, 'GET', '/v1/me', auth, null);
+      case 'stamp': {
+        const letter = this.letters[applicant.stamps.length % this.letters.length]!;
+        return send(
+          node,
+          'POST',
+          '/v1/stamps',
+          {
+            ...auth,
+            'content-type': letter.contentType,
+            'idempotency-key': `surge-stamp-${applicant.id}-${applicant.stamps.length}`,
+          },
+          letter.body,
+        );
+      }
+      case 'download':
+        return send(
+          node,
+          'GET',
+          `/v1/stamps/${applicant.stamps[applicant.downloaded]!.id}/file`,
+          auth,
+          null,
+          false,
+        );
+      case 'verify': {
+        // Someone who received the letter looks the serial up: anonymous, from another address.
+        const stamp = applicant.stamps[applicant.verifications % applicant.stamps.length]!;
+        return send(
+          node,
+          'GET',
+          `/v1/serials/${encodeURIComponent(stamp.serial)}`,
+          {
+            'x-forwarded-for': `172.16.${(applicant.id >> 8) & 255}.${applicant.id & 255}`,
+          },
+          null,
+        );
+      }
+    }
+  }
+}
+
+// ------------------------------------------------------------------------------------------ load shapes
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Closed loop: `concurrency` requests always in flight for `seconds`; returns goodput per second. */
+async function closedLoop(driver: Driver, concurrency: number, seconds: number): Promise<number> {
+  const series = new SurgeSeries();
+  driver.series = series;
+  driver.origin = performance.now();
+  const until = driver.origin + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < until) await driver.dispatch(performance.now());
+    }),
+  );
+  driver.series = null;
+  const elapsedS = (performance.now() - driver.origin) / 1000;
+  return series.seconds.reduce((sum, bucket) => sum + bucket.goodput, 0) / elapsedS;
+}
+
+/** Open loop along the curve; `onSecond` runs once per curve second (memory sampling, chaos). */
+async function openLoop(
+  driver: Driver,
+  curve: Curve,
+  series: SurgeSeries,
+  onSecond: (second: number) => void,
+): Promise<{ lagMaxMs: number }> {
+  driver.series = series;
+  driver.origin = performance.now();
+  let scheduledUpTo = 0;
+  let lastSecond = -1;
+  let lagMaxMs = 0;
+  const pending = new Set<Promise<void>>();
+  while (scheduledUpTo < curve.durationS) {
+    const nowS = (performance.now() - driver.origin) / 1000;
+    const second = Math.floor(nowS);
+    while (lastSecond < second && lastSecond + 1 < curve.durationS) onSecond(++lastSecond);
+    const upTo = Math.min(curve.durationS, nowS);
+    for (const at of arrivalTimes(curve, scheduledUpTo, upTo)) {
+      lagMaxMs = Math.max(lagMaxMs, (nowS - at) * 1000);
+      const promise = driver.dispatch(driver.origin + at * 1000);
+      pending.add(promise);
+      void promise.finally(() => pending.delete(promise));
+    }
+    scheduledUpTo = upTo;
+    await sleep(2);
+  }
+  const drainUntil = performance.now() + requestTimeoutMs + 2000;
+  while (pending.size > 0 && performance.now() < drainUntil) await sleep(50);
+  driver.series = null;
+  return { lagMaxMs };
+}
+
+// --------------------------------------------------------------------------------------------- checks
+
+interface LedgerReport {
+  readonly ok: boolean;
+  readonly pendingOpen: number;
+  readonly problems: readonly string[];
+}
+
+const cliModule = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+
+async function ledgerCheck(env: Record<string, string>): Promise<LedgerReport | null> {
+  const inherited = Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => name !== 'DATABASE_URL' && !name.startsWith('BUBUH_')),
+  );
+  const child = spawn(
+    process.execPath,
+    ['-e', `import(${JSON.stringify(cliModule)}).then((m) => m.runCli(['ledger', 'check', '--json']))`],
+    { env: { ...inherited, LOG_LEVEL: 'silent', ...env }, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  let out = '';
+  child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+  await new Promise((resolve) => child.once('exit', resolve));
+  const line = out.trim().split('\n').pop();
+  try {
+    return line ? (JSON.parse(line) as LedgerReport) : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Every applicant whose payment went through has exactly its order's quantity: available + reserved +
+ * stamped = ordered (credited once, not twice, not lost). Read over the API with bounded concurrency.
+ */
+async function creditCheck(driver: Driver): Promise<{ checked: number; wrong: string[]; skipped: number }> {
+  const paid = driver.all.filter((applicant) => applicant.paid && !applicant.gatewayLost && applicant.token);
+  const wrong: string[] = [];
+  const nodeOf = (applicant: Applicant) =>
+    applicant.node.up ? applicant.node : (driver.nodesUp()[0] ?? applicant.node);
+  /** null: credited exactly once; a string: what is wrong; 'wait': not yet (a notification may be late). */
+  const one = async (applicant: Applicant, last: boolean): Promise<string | null | 'wait'> => {
+    const auth = { authorization: `Bearer ${applicant.token}`, 'x-forwarded-for': applicant.address };
+    const me = await send(nodeOf(applicant), 'GET', '/v1/me', auth, null);
+    const list = await send(nodeOf(applicant), 'GET', '/v1/stamps?limit=100', auth, null);
+    if (me.status !== 200 || list.status !== 200) {
+      const why = `me ${me.status || me.error}, stamps ${list.status || list.error}`;
+      return last ? `applicant ${applicant.id}: quota not readable (${why})` : 'wait';
+    }
+    const quota = (JSON.parse(me.body.toString('utf8')) as { quota: { available: number; pending: number } })
+      .quota;
+    const items = (JSON.parse(list.body.toString('utf8')) as { items: { status: string }[] }).items;
+    const stamped = items.filter((item) => item.status === 'stamped').length;
+    const total = quota.available + quota.pending + stamped;
+    if (total === applicant.letters && quota.pending === 0) return null;
+    if (last || total > applicant.letters) {
+      return `applicant ${applicant.id}: ordered ${applicant.letters}, available ${quota.available} + pending ${quota.pending} + stamped ${stamped}`;
+    }
+    return 'wait';
+  };
+  // Rounds until every paid applicant is settled or the deadline passes (notifications are delayed
+  // on purpose under --chaos; a reservation of a killed node returns after its time-out).
+  const deadline = performance.now() + (chaos ? 45_000 : quick ? 10_000 : 20_000);
+  let remaining = paid;
+  while (remaining.length > 0) {
+    const last = performance.now() > deadline;
+    const waiting: Applicant[] = [];
+    await inParallel(remaining, 16, async (applicant) => {
+      const verdict = await one(applicant, last);
+      if (verdict === 'wait') waiting.push(applicant);
+      else if (verdict !== null) wrong.push(verdict);
+    });
+    remaining = waiting;
+    if (remaining.length > 0) await sleep(1000);
+  }
+  return {
+    checked: paid.length,
+    wrong,
+    skipped: driver.all.filter((applicant) => applicant.gatewayLost).length,
+  };
+}
+
+/**
+ * Orders still awaiting payment: each holds its stock by a pending transfer until it expires, so the
+ * ledger's open pending count must equal this number (every other reservation resolved).
+ */
+async function ordersAwaitingPayment(driver: Driver): Promise<{ count: number; unreadable: string[] }> {
+  let count = 0;
+  const unreadable: string[] = [];
+  const deadline = performance.now() + 20_000;
+  const signedIn = driver.all.filter((applicant) => applicant.token);
+  await inParallel(signedIn, 16, async (applicant) => {
+    for (;;) {
+      const node = applicant.node.up ? applicant.node : (driver.nodesUp()[0] ?? applicant.node);
+      const list = await send(
+        node,
+        'GET',
+        '/v1/orders?limit=100',
+        { authorization: `Bearer ${applicant.token}`, 'x-forwarded-for': applicant.address },
+        null,
+      );
+      if (list.status === 200) {
+        const items = (JSON.parse(list.body.toString('utf8')) as { orders: { status: string }[] }).orders;
+        count += items.filter((item) => item.status === 'awaiting_payment').length;
+        return;
+      }
+      if (performance.now() > deadline) {
+        unreadable.push(`applicant ${applicant.id}: orders not readable (${list.status || list.error})`);
+        return;
+      }
+      await sleep(500); // refused (still shedding the backlog) or timed out: ask again
+    }
+  });
+  return { count, unreadable };
+}
+
+async function inParallel<T>(
+  items: readonly T[],
+  width: number,
+  run: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < items.length) await run(items[next++]!);
+    }),
+  );
+}
+
+// ----------------------------------------------------------------------------------------------- main
+
+async function readKnownVariables(): Promise<void> {
+  try {
+    const module = (await import('../src/ratelimit/settings.js')) as {
+      ratelimitSettings?: readonly { variable: string }[];
+    };
+    for (const setting of module.ratelimitSettings ?? []) knownVariables.add(setting.variable);
+  } catch {
+    // the rate-limit area is not there yet
+  }
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  await readKnownVariables();
+  const letters = await Promise.all([0, 1, 2].map(encodeLetter));
+  const deployment = await startDeployment();
+  const outbox = new OutboxReader(deployment.outboxFiles);
+  outbox.start();
+  const driver = new Driver(deployment.nodes, letters, outbox);
+  const notes: string[] = [];
+  try {
+    // RSS of every node process, sampled each second throughout.
+    let rssNow = 0;
+    const memoryTimer = setInterval(() => {
+      void Promise.all(
+        deployment.nodes.map(async (node) => ({ node, memory: await memoryOf(node.process?.pid) })),
+      ).then((samples) => {
+        rssNow = 0;
+        for (const { node, memory } of samples) {
+          if (!memory) continue;
+          rssNow = Math.max(rssNow, memory.rss);
+          node.rssHighMb = Math.max(node.rssHighMb, memory.hwm);
+        }
+      });
+    }, 250);
+
+    const concurrency = 64;
+    await closedLoop(driver, 16, timing.warmS);
+    driver.stepCounts.clear();
+    const capacityRps = await closedLoop(driver, concurrency, timing.capacityS);
+    const capacitySteps = stepSummary(driver);
+    driver.stepCounts.clear();
+    process.stdout.write(
+      `deployment: ${deployment.description}; cores: ${availableParallelism()}; capacity (closed loop, ${concurrency} in flight, ${timing.capacityS}s): ${capacityRps.toFixed(0)} req/s\n`,
+    );
+    const curve = deadlineCurve({ capacityRps, baselineFactor: 0.5, peakFactor, ...timing });
+    const hold = curve.phases.find((phase) => phase.name === 'hold')!;
+    const series = new SurgeSeries();
+    const chaosAt = {
+      faults: Math.ceil(hold.startS),
+      kill: Math.ceil(hold.startS + (hold.endS - hold.startS) / 3),
+      redis: Math.ceil(hold.startS + (hold.endS - hold.startS) / 2),
+      calm: Math.floor(hold.endS),
+    };
+    const chaosEvents: { t: number; what: string }[] = [];
+    const chaosTasks: Promise<void>[] = [];
+    const onSecond = (second: number) => {
+      series.at(second).rssMb = Math.round(rssNow);
+      if (!chaos) return;
+      const event = (what: string, task: () => Promise<void>) => {
+        chaosEvents.push({ t: second, what });
+        chaosTasks.push(task().catch((error: unknown) => void notes.push(`chaos ${what}: ${String(error)}`)));
+      };
+      if (second === chaosAt.faults)
+        event('sandbox: every notification sent 3 times, 1.5 s late', () =>
+          faults(deployment.nodes, { duplicate: 3, delay_ms: 1500 }),
+        );
+      if (second === chaosAt.kill && deployment.nodes[0]!.process) {
+        const victim = deployment.nodes[deployment.nodes.length - 1]!;
+        event(`SIGKILL node ${victim.index + 1}, restart`, async () => {
+          victim.up = false;
+          victim.process!.kill('SIGKILL');
+          driver.nodeDown(victim);
+          await new Promise((resolve) => victim.process!.once('exit', resolve));
+          victim.agent.destroy();
+          await sleep(1000);
+          await bootNode(victim);
+          chaosEvents.push({
+            t: Math.floor((performance.now() - driver.origin) / 1000),
+            what: `node ${victim.index + 1} ready again`,
+          });
+        });
+      }
+      if (second === chaosAt.redis && deployment.redis?.process) {
+        const redis = deployment.redis;
+        event('restart the private redis-server', async () => {
+          const old = redis.process!;
+          const exited = new Promise((resolve) => old.once('exit', resolve));
+          old.kill('SIGKILL');
+          await exited;
+          await sleep(500);
+          redis.process = await startRedis(redis.dir, redis.port);
+        });
+      }
+      if (second === chaosAt.calm) event('sandbox faults off', () => faults(deployment.nodes, {}));
+    };
+    const { lagMaxMs } = await openLoop(driver, curve, series, onSecond);
+    await Promise.all(chaosTasks);
+    clearInterval(memoryTimer);
+    if (lagMaxMs > 250)
+      notes.push(
+        `the load generator fell behind its schedule by up to ${lagMaxMs.toFixed(0)} ms (it shares the cores with the nodes)`,
+      );
+    if (driver.clientDropped > 0)
+      notes.push(
+        `${driver.clientDropped} arrivals not sent: more than ${inFlightMax} requests already in flight`,
+      );
+
+    // End checks: credit exactly once, then the ledger (every reservation resolved).
+    const credit = await creditCheck(driver);
+    // The ledger is read between two counts of orders awaiting payment, until both counts agree with
+    // its open pending transfers (a late notification may settle an order in between).
+    let ledger: LedgerReport | null = null;
+    let awaiting = { count: -1, unreadable: [] as string[] };
+    let ledgerPass = false;
+    if (deployment.ledgerEnv) {
+      const until = performance.now() + (chaos ? 45_000 : quick ? 10_000 : 20_000);
+      for (;;) {
+        const before = await ordersAwaitingPayment(driver);
+        ledger = await ledgerCheck(deployment.ledgerEnv);
+        awaiting = await ordersAwaitingPayment(driver);
+        const unreadable = before.unreadable.length + awaiting.unreadable.length;
+        ledgerPass =
+          ledger !== null &&
+          ledger.ok &&
+          unreadable === 0 &&
+          before.count === awaiting.count &&
+          ledger.pendingOpen === awaiting.count &&
+          credit.wrong.length === 0;
+        if (ledgerPass || !ledger?.ok || performance.now() > until) break;
+        await sleep(2000);
+      }
+    }
+    const rows = seriesRows(series);
+    const rec = recovery(rows, curve, capacityRps);
+    const peakOffered = Math.max(...rows.slice(0, Math.ceil(curve.durationS)).map((row) => row.offered));
+    const rssMaxMb = Math.max(0, ...deployment.nodes.map((node) => node.rssHighMb));
+    const result = {
+      bench: 'surge',
+      capacity_rps: Math.round(capacityRps),
+      offered_peak_rps: peakOffered,
+      goodput_at_peak_ratio: Number(goodputAtPeakRatio(rows, curve, capacityRps).toFixed(3)),
+      admitted_p99_ms: Math.round(series.admitted.percentileMs(99) ?? 0),
+      refusal_p99_ms: Number((series.refusals.percentileMs(99) ?? 0).toFixed(1)),
+      rss_max_mb: Math.round(rssMaxMb),
+      recovery_s: rec.seconds,
+      errors_other_than_429_503: series.totalErrors(),
+      ledger_check: ledger === null && !deployment.ledgerEnv ? 'skipped' : ledgerPass ? 'pass' : 'fail',
+    };
+    const report = {
+      ...result,
+      run: {
+        deployment: deployment.description,
+        quick,
+        chaos,
+        cores: availableParallelism(),
+        duration_s: Number(((performance.now() - started) / 1000).toFixed(1)),
+        curve: curve.phases,
+        recovered: rec.recovered,
+        baseline_p99_ms: rec.baselineP99Ms,
+        baseline_refusal_share: rec.baselineRefusalShare,
+        applicants: driver.all.length,
+        applicants_completed: driver.completed,
+        journey_failures: Object.fromEntries(driver.journeyFailures),
+        refusal_codes: Object.fromEntries(driver.refusalCodes),
+        capacity_steps: capacitySteps,
+        errors_by_kind: Object.fromEntries(series.errorsByKind),
+        client_dropped: driver.clientDropped,
+        schedule_lag_max_ms: Math.round(lagMaxMs),
+        steps: stepSummary(driver),
+        nodes_rss_high_mb: deployment.nodes.map((node) => Math.round(node.rssHighMb)),
+        credit_check: credit,
+        ledger: ledger ? { ok: ledger.ok, pendingOpen: ledger.pendingOpen, problems: ledger.problems } : null,
+        chaos_events: chaosEvents,
+        notes,
+      },
+      series: rows,
+    };
+    await writeFile(join(outDir, 'surge-report.json'), `${JSON.stringify(report, null, 2)}\n`);
+    const svg = lineChartSvg(
+      [
+        { label: 'offered (req/s)', color: '#555', values: rows.map((row) => row.offered), axis: 'left' },
+        { label: 'goodput (req/s)', color: '#0b6e4f', values: rows.map((row) => row.goodput), axis: 'left' },
+        {
+          label: 'refusals 429/503 (req/s)',
+          color: '#d98c00',
+          values: rows.map((row) => row.refused_429 + row.refused_503),
+          axis: 'left',
+        },
+        {
+          label: 'admitted p99 (ms)',
+          color: '#c0392b',
+          values: rows.map((row) => row.admitted_p99_ms),
+          axis: 'right',
+        },
+      ],
+      {
+        title: `bubuh surge replay — ${deployment.description}, capacity ${Math.round(capacityRps)} req/s${chaos ? ', chaos' : ''}`,
+        leftLabel: 'requests per second',
+        rightLabel: 'admitted p99 latency (ms)',
+        xLabel: 'seconds since the start of the curve',
+      },
+    );
+    await writeFile(join(outDir, 'surge-report.svg'), svg);
+    const stepLines = Object.entries(report.run.steps).map(
+      ([step, entry]) =>
+        `  ${step}: ${entry.ok} ok, ${entry.refused} refused, ${entry.error} errors, p99 ${entry.p99_ms ?? '-'} ms`,
+    );
+    process.stdout.write(
+      [
+        `curve: ${curve.phases.map((phase) => `${phase.name} ${phase.endS - phase.startS}s ${Math.round(phase.fromRps)}→${Math.round(phase.toRps)}/s`).join(', ')}`,
+        `applicants: ${driver.all.length} started, ${driver.completed} finished every step`,
+        ...stepLines,
+        `capacity phase by step: ${JSON.stringify(capacitySteps)}`,
+        `refusals by step and code: ${JSON.stringify(report.run.refusal_codes)}`,
+        `errors by kind: ${JSON.stringify(report.run.errors_by_kind)}`,
+        `journey failures: ${JSON.stringify(report.run.journey_failures)}`,
+        `credit check: ${credit.checked} paid applicants, ${credit.wrong.length} wrong${credit.skipped ? `, ${credit.skipped} skipped (their sandbox payment died with a killed node)` : ''}${credit.wrong.length ? `: ${credit.wrong.slice(0, 5).join('; ')}` : ''}`,
+        `ledger check: ${ledger ? `ok ${ledger.ok}, pending open ${ledger.pendingOpen} (orders awaiting payment: ${awaiting.count}${awaiting.unreadable.length ? `; ${awaiting.unreadable.length} applicants' orders unreadable: ${awaiting.unreadable.slice(0, 3).join('; ')}` : ''})${ledger.problems.length ? `, ${ledger.problems.slice(0, 3).join('; ')}` : ''}` : 'not run'}`,
+        ...chaosEvents.map((event) => `chaos at ${event.t}s: ${event.what}`),
+        ...notes.map((note) => `note: ${note}`),
+        `wrote ${join(outDir, 'surge-report.json')} and surge-report.svg; run took ${report.run.duration_s}s`,
+        JSON.stringify(result),
+        '',
+      ].join('\n'),
+    );
+  } finally {
+    outbox.stop();
+    await deployment.cleanup();
+    for (const node of deployment.nodes) node.agent.destroy();
+  }
+}
+
+function stepSummary(
+  driver: Driver,
+): Record<
+  string,
+  { ok: number; refused: number; error: number; p50_ms: number | null; p99_ms: number | null }
+> {
+  return Object.fromEntries(
+    steps
+      .filter((step) => driver.stepCounts.has(step))
+      .map((step) => {
+        const entry = driver.stepCounts.get(step)!;
+        return [
+          step,
+          {
+            ok: entry.ok,
+            refused: entry.refused,
+            error: entry.error,
+            p50_ms: entry.latency.percentileMs(50),
+            p99_ms: entry.latency.percentileMs(99),
+          },
+        ];
+      }),
+  );
+}
+
+async function faults(nodes: readonly NodeHandle[], body: Record<string, unknown>): Promise<void> {
+  for (const node of nodes) {
+    if (!node.up) continue;
+    const reply = await send(
+      node,
+      'POST',
+      '/sandbox/faults',
+      { 'content-type': 'application/json' },
+      JSON.stringify(body),
+    );
+    if (reply.status !== 200) throw new Error(`sandbox faults on node ${node.index + 1}: ${reply.status}`);
+  }
+}
+
+await main();
