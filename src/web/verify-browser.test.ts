@@ -176,7 +176,10 @@ test('the verifier page checks a stamped PDF in Chromium and sends nothing but G
     }
 
     // Every request: a same-origin GET with no body, for the page, its assets or the root certificate.
-    const assets = (await readdir(join(directory, 'assets'))).filter((name) => !/\.(gz|br)$/.test(name));
+    // The build also holds the web app's assets (app-*, pdf-preview-*, the PDF worker): not the page's.
+    const assets = (await readdir(join(directory, 'assets'))).filter(
+      (name) => !/\.(gz|br)$/.test(name) && name.startsWith('verify-'),
+    );
     const allowed = new Set([verifyPagePath, '/pki/root.der', ...assets.map((name) => assetsPrefix + name)]);
     for (const request of requests) {
       const url = new URL(request.url);

@@ -17,6 +17,7 @@ import { rateLimitRoutes } from '../../ratelimit/hooks.js';
 import { connectionRoutes } from '../../connections/hooks.js';
 import { waitingRoomRoutes } from '../../waiting-room/routes.js';
 import { admissionRoutes } from '../../overload/hooks.js';
+import { devRoutes } from '../../web/dev-routes.js';
 
 export type RouteModule = (app: FastifyInstance, node: BubuhNode) => Promise<void> | void;
 
@@ -36,4 +37,5 @@ export const routeModules: readonly RouteModule[] = [
   metricsRoutes,
   commerceRoutes,
   tsaRoutes,
+  devRoutes,
 ];

@@ -18,7 +18,13 @@ import { createLogger } from '../../logger.js';
 import { createNode } from '../../node.js';
 import type { BubuhNode } from '../../node.js';
 import { buildApp } from '../app.js';
-import { pageContentSecurityPolicy, verifyPageFile, webDirectory, webRoutesFrom } from './web.js';
+import {
+  appContentSecurityPolicy,
+  pageContentSecurityPolicy,
+  verifyPageFile,
+  webDirectory,
+  webRoutesFrom,
+} from './web.js';
 
 test('the page and its hashed assets carry their caching and security headers', async (t) => {
   const directory = webDirectory();
@@ -32,7 +38,7 @@ test('the page and its hashed assets carry their caching and security headers', 
   try {
     const root = await app.inject({ method: 'GET', url: '/' });
     assert.equal(root.statusCode, 302);
-    assert.equal(root.headers.location, '/verify');
+    assert.equal(root.headers.location, '/app');
 
     const page = await app.inject({ method: 'GET', url: '/verify' });
     assert.equal(page.statusCode, 200);
@@ -54,7 +60,8 @@ test('the page and its hashed assets carry their caching and security headers', 
     assert.equal(again.body, '');
 
     const referenced = [...page.body.matchAll(/(?:src|href)="(\/assets\/[^"]+)"/g)].map((match) => match[1]!);
-    const built = (await readdir(join(directory, 'assets'))).filter((name) => !/\.(gz|br)$/.test(name));
+    const assets = (await readdir(join(directory, 'assets'))).filter((name) => !/\.(gz|br)$/.test(name));
+    const built = assets.filter((name) => name.startsWith('verify-'));
     assert.deepEqual(referenced.map((path) => path.slice('/assets/'.length)).sort(), built.sort());
     for (const path of referenced) {
       assert.match(path, /^\/assets\/verify-[A-Za-z0-9_-]{8}\.(js|css)$/);
@@ -73,6 +80,38 @@ test('the page and its hashed assets carry their caching and security headers', 
       assert.equal(compressed.headers['cache-control'], 'public, max-age=31536000, immutable');
       assert.ok(compressed.rawPayload.length < plain.rawPayload.length);
     }
+    // The app: one page for /app and every client route under it, with its own policy.
+    const appPage = await app.inject({ method: 'GET', url: '/app' });
+    assert.equal(appPage.statusCode, 200);
+    assert.equal(appPage.headers['cache-control'], 'no-cache');
+    assert.equal(appPage.headers['content-security-policy'], appContentSecurityPolicy);
+    assert.equal(
+      appContentSecurityPolicy,
+      "default-src 'none'; script-src 'self'; style-src 'self'; img-src data:; connect-src 'self'; " +
+        "worker-src 'self'; form-action 'none'; base-uri 'none'; frame-ancestors 'none'; object-src 'none'; " +
+        "require-trusted-types-for 'script'; trusted-types bubuh-pdf-worker",
+    );
+    assert.doesNotMatch(appPage.body, /<script(?![^>]*\ssrc=)/);
+    for (const route of ['/app/stamp', '/app/orders/ord-1', '/app/history', '/app/queue']) {
+      const same = await app.inject({ method: 'GET', url: route });
+      assert.equal(same.statusCode, 200, route);
+      assert.equal(same.body, appPage.body, route);
+      assert.equal(same.headers.etag, appPage.headers.etag, route);
+    }
+    const appReferenced = [...appPage.body.matchAll(/(?:src|href)="(\/assets\/[^"]+)"/g)].map(
+      (match) => match[1]!,
+    );
+    assert.deepEqual(appReferenced.map((path) => path.replace(/-[A-Za-z0-9_-]{8}\./, '-*.')).sort(), [
+      '/assets/app-*.css',
+      '/assets/app-*.js',
+    ]);
+    const worker = assets.find((name) => /^pdf\.worker\.min-[A-Za-z0-9_-]{8}\.mjs$/.test(name));
+    assert.ok(worker, 'the PDF worker is a hashed asset');
+    const workerReply = await app.inject({ method: 'GET', url: `/assets/${worker}` });
+    assert.equal(workerReply.statusCode, 200);
+    assert.match(String(workerReply.headers['content-type']), /^(text|application)\/javascript/);
+    assert.equal(workerReply.headers['cache-control'], 'public, max-age=31536000, immutable');
+
     const missing = await app.inject({ method: 'GET', url: '/assets/nothing-here.js' });
     assert.equal(missing.statusCode, 404);
     assert.equal(missing.json().error.code, 'NOT_FOUND');
@@ -109,7 +148,7 @@ test('without a web build the node starts, warns once and answers 503 WEB_NOT_BU
       [
         [
           40,
-          'web: the browser front end is not built (npm run build); /verify and /assets/ answer 503 WEB_NOT_BUILT',
+          'web: the browser front end is not built (npm run build); /app, /verify and /assets/ answer 503 WEB_NOT_BUILT',
         ],
       ],
     );
@@ -135,6 +174,11 @@ test('without a web build the node starts, warns once and answers 503 WEB_NOT_BU
     assert.equal(html.headers['cache-control'], 'no-store');
     assert.equal(html.headers['content-security-policy'], "default-src 'none'");
     assert.match(html.body, /<h1>WEB_NOT_BUILT<\/h1><p>Halaman web belum tersedia di server ini/);
+    for (const route of ['/app', '/app/stamp']) {
+      const appRefused = await app.inject({ method: 'GET', url: route });
+      assert.equal(appRefused.statusCode, 503, route);
+      assert.equal(appRefused.json().error.code, 'WEB_NOT_BUILT', route);
+    }
     const asset = await app.inject({ method: 'GET', url: '/assets/verify-abcdefgh.js' });
     assert.equal(asset.statusCode, 503);
     assert.equal(asset.json().error.code, 'WEB_NOT_BUILT');

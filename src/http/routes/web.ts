@@ -1,13 +1,16 @@
 /**
- * The browser front end, as Vite built it into `<build>/web/` beside the compiled server: the verifier
- * page at `/verify` (and `/` leads there), its content-hashed assets under `/assets/`. Assets are cached
+ * The browser front end, as Vite built it into `<build>/web/` beside the compiled server: the
+ * applicant's web app at `/app` and every client-side route under `/app/` (and `/` leads there), the
+ * verifier page at `/verify`, and their content-hashed assets under `/assets/`. Assets are cached
  * for a year as immutable (a new build has new names); the page itself is revalidated on every visit
  * so a new build is picked up at once. When the build has no web step the node still starts: it logs a
  * warning and answers `WEB_NOT_BUILT` (503) on those paths.
  *
  * The page's Content-Security-Policy is part of the promise that a checked file never leaves the
  * device: the page may load only its own scripts and styles, and may connect only to this origin (for
- * the root certificate); forms go nowhere, and no other page may frame it.
+ * the root certificate); forms go nowhere, and no other page may frame it. The app's policy is the same
+ * with two additions for the PDF preview on its stamp screen: a same-origin worker, and one named
+ * Trusted Types policy that admits only that worker's own asset URL.
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -29,6 +32,15 @@ export const verifyPagePath = '/verify';
 export const assetsPrefix = '/assets/';
 /** The web build's page, relative to the web directory. */
 export const verifyPageFile = join('verify', 'index.html');
+export const appPagePath = '/app';
+export const appPageFile = join('app', 'index.html');
+/**
+ * The app's client-side routes (web/app/router.tsx), all answered with its page: named parameters
+ * rather than a wildcard, so each is described in the OpenAPI document.
+ */
+export const appPagePaths = [appPagePath, `${appPagePath}/:screen`, `${appPagePath}/orders/:id`] as const;
+/** The one Trusted Types policy the app may create (web/app/pdf-preview.ts): the PDF renderer's worker. */
+export const appTrustedTypesPolicy = 'bubuh-pdf-worker';
 
 export const pageContentSecurityPolicy = [
   "default-src 'none'",
@@ -43,6 +55,10 @@ export const pageContentSecurityPolicy = [
   "require-trusted-types-for 'script'",
   "trusted-types 'none'",
 ].join('; ');
+
+export const appContentSecurityPolicy = pageContentSecurityPolicy
+  .replace("connect-src 'self'", "connect-src 'self'; worker-src 'self'")
+  .replace("trusted-types 'none'", `trusted-types ${appTrustedTypesPolicy}`);
 
 const pageHeaders: Readonly<Record<string, string>> = {
   'content-type': 'text/html; charset=utf-8',
@@ -62,8 +78,28 @@ const pageSchema = {
     'its own assets under /assets/ and GET /pki/root.der.',
   tags: ['web'],
 };
+const appSchema = {
+  summary: 'The web app (HTML): sign in, buy quota, stamp a PDF, history; its client-side routes share it',
+  description:
+    'text/html; 503 WEB_NOT_BUILT when the server was built without its web front end. The page fetches only ' +
+    'its own assets under /assets/ and this API.',
+  tags: ['web'],
+};
+/** The app page's description for one of its paths, with that path's parameters. */
+function appSchemaFor(path: string) {
+  const names = [...path.matchAll(/:(\w+)/g)].map((match) => match[1]!);
+  if (names.length === 0) return appSchema;
+  return {
+    ...appSchema,
+    params: {
+      type: 'object',
+      properties: Object.fromEntries(names.map((name) => [name, { type: 'string', maxLength: 80 }])),
+      required: names,
+    },
+  };
+}
 const rootSchema = {
-  summary: 'Leads to the verifier page (302 to /verify)',
+  summary: 'Leads to the web app (302 to /app)',
   tags: ['web'],
 };
 
@@ -101,27 +137,38 @@ export function webRoutesFrom(directory: string): RouteModule {
 
 export const webRoutes: RouteModule = (app, node) => registerWebRoutes(app, node, webDirectory());
 
+/** A built page, revalidated by its ETag, with the page headers and its own policy. */
+function servePage(page: Buffer, contentSecurityPolicy: string) {
+  const etag = `"${createHash('sha256').update(page).digest('base64url').slice(0, 27)}"`;
+  return (request: FastifyRequest, reply: FastifyReply) => {
+    reply.headers({ ...pageHeaders, 'content-security-policy': contentSecurityPolicy, etag });
+    if (request.headers['if-none-match'] === etag) return reply.status(304).send();
+    return reply.send(page);
+  };
+}
+
 async function registerWebRoutes(app: FastifyInstance, node: BubuhNode, directory: string): Promise<void> {
   const page = await readPage(join(directory, verifyPageFile));
+  const appPage = await readPage(join(directory, appPageFile));
 
-  app.get('/', { schema: rootSchema }, (_request, reply) => reply.redirect(verifyPagePath, 302));
+  app.get('/', { schema: rootSchema }, (_request, reply) => reply.redirect(appPagePath, 302));
 
-  if (page === null) {
+  if (page === null || appPage === null) {
     node.logger.warn(
       { directory },
-      'web: the browser front end is not built (npm run build); /verify and /assets/ answer 503 WEB_NOT_BUILT',
+      'web: the browser front end is not built (npm run build); /app, /verify and /assets/ answer 503 WEB_NOT_BUILT',
     );
+    for (const path of appPagePaths) app.get(path, { schema: appSchemaFor(path) }, refuseNotBuilt);
     app.get(verifyPagePath, { schema: pageSchema }, refuseNotBuilt);
     app.get(`${assetsPrefix}*`, refuseNotBuilt);
     return;
   }
 
-  const etag = `"${createHash('sha256').update(page).digest('base64url').slice(0, 27)}"`;
-  app.get(verifyPagePath, { schema: pageSchema }, (request, reply) => {
-    reply.headers({ ...pageHeaders, etag });
-    if (request.headers['if-none-match'] === etag) return reply.status(304).send();
-    return reply.send(page);
-  });
+  app.get(verifyPagePath, { schema: pageSchema }, servePage(page, pageContentSecurityPolicy));
+  // Every screen's path is the same page: the app reads the path and shows its screen, so a reload or a
+  // shared link lands where it was (an unknown screen is the app's own "not found").
+  const appHandler = servePage(appPage, appContentSecurityPolicy);
+  for (const path of appPagePaths) app.get(path, { schema: appSchemaFor(path) }, appHandler);
 
   await app.register(fastifyStatic, {
     root: join(directory, 'assets'),
