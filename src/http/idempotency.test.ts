@@ -196,13 +196,23 @@ test('idempotency store: many concurrent requests with one key run the work exac
       const store = new IdempotencyStore(backend.storage, { leaseMs: 60_000 });
       const scope = { accountId: 'acct', key: 'race', requestHash: 'h' };
       let runs = 0;
+      // The one run holds its lease until the other fifteen have been answered, so none of them can
+      // arrive after it finished (a replay) however slowly a loaded machine opens their connections.
+      let othersSettled = 0;
+      let releaseWork: () => void = () => {};
+      const othersDone = new Promise<void>((resolve) => (releaseWork = resolve));
       const outcomes = await Promise.allSettled(
         Array.from({ length: 16 }, () =>
-          store.execute(scope, async () => {
-            runs += 1;
-            await new Promise((resolve) => setTimeout(resolve, 100));
-            return { status: 200, body: { ok: true } };
-          }),
+          store
+            .execute(scope, async () => {
+              runs += 1;
+              await Promise.race([othersDone, new Promise((resolve) => setTimeout(resolve, 20_000))]);
+              return { status: 200, body: { ok: true } };
+            })
+            .finally(() => {
+              othersSettled += 1;
+              if (othersSettled === 15) releaseWork();
+            }),
         ),
       );
       assert.equal(runs, 1);
