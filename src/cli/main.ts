@@ -13,6 +13,7 @@ import { createDrain } from '../cluster/drain.js';
 import {
   onlineRegistry,
   pkiExport,
+  pkiImport,
   pkiInit,
   pkiRevoke,
   pkiRotate,
@@ -48,6 +49,9 @@ commands:
                         --crl adds CRLs (DER or PEM; development adds its own); --online URL
                         asks that registry about each e-meterai (exists, same document, not revoked)
   pki init              create the development PKI in the data directory (never overwrites)
+  pki import --root ROOT.pem --ca CA.pem --ca-key CA.key [--tsa TSA.pem --tsa-key TSA.key]
+                        install a production hierarchy (no root key: it stays offline) after
+                        checking it; without --tsa the issuing CA issues the TSA certificate
   pki show [--json]     certificates (subject, serial, validity, SHA-256, key) and the CRL
   pki rotate            issue a fresh signer certificate now (BUBUH_SIGNER_VALIDITY_DAYS)
   pki revoke SERIAL --reason R
@@ -313,6 +317,7 @@ const commands: Record<string, Command> = {
   'admin role': adminRole,
   'accounts api-key': accountsApiKey,
   'pki init': pkiInit,
+  'pki import': pkiImport,
   'pki show': pkiShow,
   'pki rotate': pkiRotate,
   'pki revoke': pkiRevoke,
@@ -342,6 +347,11 @@ export async function main(argv: readonly string[]): Promise<number> {
       crl: { type: 'string', multiple: true },
       online: { type: 'string' },
       out: { type: 'string' },
+      root: { type: 'string' },
+      ca: { type: 'string' },
+      'ca-key': { type: 'string' },
+      tsa: { type: 'string' },
+      'tsa-key': { type: 'string' },
       json: { type: 'boolean', default: false },
       lt: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },

@@ -17,6 +17,7 @@ import { createLogger } from '../logger.js';
 import { createNode } from '../node.js';
 import { minimalPdf } from '../pdf/fixture-builder.js';
 import { certificateSerialOf, readCrlFacts } from '../pki/crl.js';
+import { generateDevPki } from '../pki/dev-pki.js';
 import { runTool, toolSkipReason } from '../stamping/testing/tools.js';
 
 const mainUrl = pathToFileURL(join(dirname(fileURLToPath(import.meta.url)), 'main.js')).href;
@@ -333,4 +334,74 @@ test('pki revoke and verify --online/--crl: an e-meterai and a signer certificat
     assert.equal(parsed.verdict, proven ? 'valid' : 'untrusted');
     assert.equal(report.status, proven ? 0 : 1);
   }
+});
+
+test('pki import installs a production hierarchy without its root key; a refused import writes nothing', async (t) => {
+  const data = mkdtempSync(join(tmpdir(), 'bubuh-pki-import-cli-'));
+  const input = mkdtempSync(join(tmpdir(), 'bubuh-pki-import-input-'));
+  t.after(() => {
+    rmSync(data, { recursive: true, force: true });
+    rmSync(input, { recursive: true, force: true });
+  });
+  const directory = join(data, 'pki');
+  const made = await generateDevPki();
+  const other = await generateDevPki();
+  writeFileSync(join(input, 'root.pem'), made.root.certificatePem);
+  writeFileSync(join(input, 'ca.pem'), made.issuingCa.certificatePem);
+  writeFileSync(join(input, 'ca.key'), made.issuingCa.privateKeyPem, { mode: 0o600 });
+  writeFileSync(join(input, 'other-ca.pem'), other.issuingCa.certificatePem);
+  const production = {
+    BUBUH_MODE: 'production',
+    BUBUH_NODE_ID: 'node-p',
+    BUBUH_WHATSAPP_CHANNEL: 'http',
+    BUBUH_WHATSAPP_URL: 'https://wa.example',
+    BUBUH_WHATSAPP_SECRET: 's'.repeat(32),
+  };
+  const files = (ca: string) => [
+    '--root',
+    join(input, 'root.pem'),
+    '--ca',
+    join(input, ca),
+    '--ca-key',
+    join(input, 'ca.key'),
+  ];
+
+  const refused = await bubuh(['pki', 'import', '--data', data, ...files('other-ca.pem')], production);
+  assert.equal(refused.status, 2);
+  assert.equal(
+    refused.stderr,
+    `PKI_IMPORT_CA_NOT_SIGNED_BY_ROOT: The issuing CA ${new x509.X509Certificate(other.issuingCa.certificate).subject} is not signed by the root ${new x509.X509Certificate(made.root.certificate).subject}. Install the root that issued it, or a CA issued by this root.\n`,
+  );
+  assert.deepEqual(readdirSync(data), []);
+
+  const imported = await bubuh(['pki', 'import', '--data', data, '--json', ...files('ca.pem')], production);
+  assert.equal(imported.status, 0, imported.stderr);
+  const view = JSON.parse(imported.stdout) as Record<string, unknown>;
+  assert.equal(view['directory'], directory);
+  assert.equal(view['tsa_issued'], true);
+  assert.deepEqual(view['root'], expectedView(made.root.certificate));
+  assert.deepEqual(view['issuing_ca'], expectedView(made.issuingCa.certificate));
+  assert.deepEqual(readdirSync(directory).sort(), [
+    'ca.key',
+    'ca.pem',
+    'crl.der',
+    'issued',
+    'root.pem',
+    'tsa.key',
+    'tsa.pem',
+  ]);
+
+  // `pki show` in production: this node's signer is issued from the imported CA.
+  const shown = await bubuh(['pki', 'show', '--data', data, '--json'], production);
+  assert.equal(shown.status, 0, shown.stderr);
+  const shownView = JSON.parse(shown.stdout) as { signer: { issuer: string }; root: unknown };
+  assert.equal(shownView.signer.issuer, new x509.X509Certificate(made.issuingCa.certificate).subject);
+  assert.deepEqual(shownView.root, expectedView(made.root.certificate));
+
+  const again = await bubuh(['pki', 'import', '--data', data, ...files('ca.pem')], production);
+  assert.equal(again.status, 2);
+  assert.equal(
+    again.stderr,
+    `PKI_IMPORT_EXISTS: The directory ${directory} already holds a PKI (root.pem); \`bubuh pki import\` never overwrites an installed hierarchy. Move the old directory aside or choose another BUBUH_PKI_DIR.\n`,
+  );
 });

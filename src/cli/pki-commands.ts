@@ -1,6 +1,7 @@
 /**
- * `bubuh pki init|show|rotate|revoke|export`, and the CRL and registry inputs of `bubuh verify`. The
- * PKI is the data directory's `pki/` folder (development hierarchy); revocations live in the database
+ * `bubuh pki init|import|show|rotate|revoke|export`, and the CRL and registry inputs of `bubuh verify`.
+ * The PKI is the shared PKI directory (BUBUH_PKI_DIR, default `<data>/pki`): the development hierarchy
+ * `pki init` makes, or a production one `pki import` installs; revocations live in the database
  * so every node sees them, and the CRL file is derived from them (see src/pki/revocations.ts).
  */
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
@@ -35,6 +36,7 @@ import {
   revokeCertificate,
   revokeStamp,
 } from '../pki/revocations.js';
+import { importPki } from '../pki/pki-import.js';
 import { normaliseSerial, serialLength, serialProblem } from '../seal/serial.js';
 import { openStorage, type Storage } from '../storage/database.js';
 import type { OnlineOptions } from '../verify/registry.js';
@@ -203,6 +205,70 @@ export const pkiInit: PkiCommand = async (config, flags) => {
       'private keys: root.key, ca.key, signer.key, tsa.key (mode 0600); publish root.pem and nothing else',
     ].join('\n'),
   );
+  return 0;
+};
+
+/**
+ * `bubuh pki import --root ROOT.pem --ca CA.pem --ca-key CA.key [--tsa TSA.pem --tsa-key TSA.key]`:
+ * installs an externally made hierarchy (production) in the shared PKI directory after checking it;
+ * see src/pki/pki-import.ts. The root's key is never asked for: production keeps it offline.
+ */
+export const pkiImport: PkiCommand = async (config, flags) => {
+  const option = (name: string) => flags.options[name];
+  const root = option('root');
+  const ca = option('ca');
+  const caKey = option('ca-key');
+  if (!root || !ca || !caKey) {
+    throw new BubuhError('REQUEST_INVALID', {
+      problem:
+        'name the files: bubuh pki import --root ROOT.pem --ca CA.pem --ca-key CA.key [--tsa TSA.pem --tsa-key TSA.key]',
+    });
+  }
+  const paths = configuredPkiPaths(config);
+  const now = new Date();
+  const imported = await importPki(
+    paths,
+    { root, ca, caKey, tsa: option('tsa'), tsaKey: option('tsa-key') },
+    { now },
+  );
+  const crl = await issueCrl(imported.issuingCa, [], {
+    thisUpdate: now,
+    validityDays: config.crlValidityDays,
+    number: nextCrlNumber(null, now),
+  });
+  await writeCrlFile(paths, crl);
+  const view = {
+    root: describeCertificate(imported.root.certificate),
+    issuing_ca: describeCertificate(imported.issuingCa.certificate),
+    tsa: describeCertificate(imported.tsa.certificate),
+  };
+  if (flags.json) {
+    write(
+      JSON.stringify({ imported: true, directory: paths.shared, ...view, tsa_issued: imported.tsaIssued }),
+    );
+    return 0;
+  }
+  const lines = [`imported a PKI into ${paths.shared}`];
+  for (const [key, label] of [
+    ['root', 'root CA'],
+    ['issuing_ca', 'issuing CA'],
+    ['tsa', 'time-stamping'],
+  ] as const) {
+    const certificate = view[key];
+    lines.push(
+      `  ${label.padEnd(14)}${certificate.subject}`,
+      `  ${''.padEnd(14)}serial  ${certificate.serial}`,
+      `  ${''.padEnd(14)}valid   ${certificate.not_before} to ${certificate.not_after}`,
+      `  ${''.padEnd(14)}sha256  ${certificate.sha256}`,
+    );
+  }
+  lines.push(
+    imported.tsaIssued
+      ? '  the TSA certificate was issued just now by the imported issuing CA'
+      : '  the TSA certificate and key were imported',
+    '  no root key was installed (keep it offline); each node issues its own signer from the issuing CA on start',
+  );
+  write(lines.join('\n'));
   return 0;
 };
 

@@ -111,6 +111,14 @@ function validity(now: Date, days: number): { notBefore: Date; notAfter: Date } 
   };
 }
 
+/**
+ * Whether an issuing CA is a development one (its subject says NOT FOR PRODUCTION): the certificates it
+ * issues say so too. An imported production CA issues signer and TSA certificates without the label.
+ */
+export function isDevelopmentCa(certificate: x509.X509Certificate): boolean {
+  return certificate.subject.includes('(NOT FOR PRODUCTION)');
+}
+
 /** Imports an issuing CA's PKCS#8 key (always ECDSA P-256 here) for signing certificates. */
 export async function importCaSigningKey(privateKeyPemText: string): Promise<CryptoKey> {
   const pkcs8 = x509.PemConverter.decodeFirst(privateKeyPemText);
@@ -195,7 +203,9 @@ async function createSignerCertificate(
   const caCertificate = new x509.X509Certificate(issuingCa.certificatePem);
   return x509.X509CertificateGenerator.create({
     serialNumber: randomSerialNumber(),
-    subject: `CN=bubuh Development Signer ${nodeName} (NOT FOR PRODUCTION), O=bubuh, C=ID`,
+    subject: isDevelopmentCa(caCertificate)
+      ? `CN=bubuh Development Signer ${nodeName} (NOT FOR PRODUCTION), O=bubuh, C=ID`
+      : `CN=bubuh Signer ${nodeName}, O=bubuh, C=ID`,
     issuer: caCertificate.subject,
     ...validity(options.now ?? new Date(), validityDays),
     publicKey,
@@ -225,7 +235,9 @@ export async function issueTsaCertificate(
   const keys = await generateKeys('ECDSA-P256');
   const certificate = await x509.X509CertificateGenerator.create({
     serialNumber: randomSerialNumber(),
-    subject: 'CN=bubuh Development Time-Stamping Authority (NOT FOR PRODUCTION), O=bubuh, C=ID',
+    subject: isDevelopmentCa(caCertificate)
+      ? 'CN=bubuh Development Time-Stamping Authority (NOT FOR PRODUCTION), O=bubuh, C=ID'
+      : 'CN=bubuh Time-Stamping Authority, O=bubuh, C=ID',
     issuer: caCertificate.subject,
     ...validity(options.now ?? new Date(), options.validityDays ?? TSA_VALIDITY_DAYS),
     publicKey: keys.publicKey,

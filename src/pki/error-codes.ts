@@ -1,4 +1,4 @@
-/** Error codes of the pki area (key stores, PKCS#11 tokens); merged into the one registry in src/errors.ts. */
+/** Error codes of the pki area (key stores, PKCS#11 tokens, `bubuh pki import`); merged into the one registry in src/errors.ts. */
 import type { ErrorDefinition } from '../errors.js';
 
 export const pkiErrorDefinitions = {
@@ -51,5 +51,50 @@ export const pkiErrorDefinitions = {
     status: 503,
     id: 'Perangkat penandatanganan menolak {operation}: {problem}. Coba lagi sebentar lagi; bila berulang, periksa perangkatnya.',
     en: 'The signing device refused {operation}: {problem}. Try again shortly; if it keeps happening, check the device.',
+  },
+  PKI_IMPORT_EXISTS: {
+    status: 409,
+    id: 'Direktori {path} sudah berisi PKI (root.pem); `bubuh pki import` tidak pernah menimpa hierarki yang terpasang. Pindahkan direktori lama atau pilih BUBUH_PKI_DIR lain.',
+    en: 'The directory {path} already holds a PKI (root.pem); `bubuh pki import` never overwrites an installed hierarchy. Move the old directory aside or choose another BUBUH_PKI_DIR.',
+  },
+  PKI_IMPORT_FILE_INVALID: {
+    status: 400,
+    id: 'Berkas {path} ({role}) tidak dapat dipakai: {problem}.',
+    en: 'The file {path} ({role}) cannot be used: {problem}.',
+  },
+  PKI_IMPORT_ROOT_INVALID: {
+    status: 400,
+    id: 'Sertifikat root {subject} tidak dapat dipasang: {problem}. Root harus sertifikat CA yang ditandatangani sendiri.',
+    en: 'The root certificate {subject} cannot be installed: {problem}. The root must be a self-signed CA certificate.',
+  },
+  PKI_IMPORT_CA_NOT_SIGNED_BY_ROOT: {
+    status: 400,
+    id: 'CA penerbit {subject} tidak ditandatangani oleh root {root}. Pasang root yang menerbitkannya, atau CA yang diterbitkan root ini.',
+    en: 'The issuing CA {subject} is not signed by the root {root}. Install the root that issued it, or a CA issued by this root.',
+  },
+  PKI_IMPORT_NOT_A_CA: {
+    status: 400,
+    id: 'Sertifikat {role} {subject} bukan CA: {problem}. Sertifikat ini memerlukan basicConstraints cA=true dan keyUsage keyCertSign.',
+    en: 'The {role} certificate {subject} is not a CA: {problem}. It needs basicConstraints cA=true and the keyCertSign key usage.',
+  },
+  PKI_IMPORT_KEY_MISMATCH: {
+    status: 400,
+    id: 'Kunci privat {path} bukan milik sertifikat {role} {subject}. Pasang kunci yang sesuai dengan sertifikatnya.',
+    en: 'The private key {path} does not belong to the {role} certificate {subject}. Install the key that matches the certificate.',
+  },
+  PKI_IMPORT_NOT_VALID_NOW: {
+    status: 400,
+    id: 'Sertifikat {role} {subject} tidak berlaku sekarang ({now}): berlaku dari {notBefore} sampai {notAfter}.',
+    en: 'The {role} certificate {subject} is not valid now ({now}): it is valid from {notBefore} to {notAfter}.',
+  },
+  PKI_IMPORT_KEY_UNSUPPORTED: {
+    status: 400,
+    id: 'Kunci {role} {subject} tidak didukung: {problem}. CA penerbit memerlukan kunci ECDSA P-256; TSA memerlukan ECDSA P-256 atau RSA 2048 bit ke atas.',
+    en: 'The {role} key of {subject} is not supported: {problem}. The issuing CA needs an ECDSA P-256 key; the TSA an ECDSA P-256 key or an RSA key of 2048 bits or more.',
+  },
+  PKI_IMPORT_TSA_INVALID: {
+    status: 400,
+    id: 'Sertifikat TSA {subject} tidak dapat dipasang: {problem}.',
+    en: 'The TSA certificate {subject} cannot be installed: {problem}.',
   },
 } as const satisfies Record<string, ErrorDefinition>;

@@ -14,6 +14,7 @@
  * nears expiry.
  */
 import { chmod, mkdir, open, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { X509Certificate } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import * as x509 from '@peculiar/x509';
 import { BubuhError } from '../errors.js';
@@ -306,18 +307,38 @@ export interface LoadedDevPki {
 export function signerNodeNameOf(certificate: Uint8Array): string | null {
   const subject = new x509.X509Certificate(certificate).subject;
   return (
-    /CN=bubuh Development Signer ([A-Za-z0-9._-]{1,64}) \(NOT FOR PRODUCTION\)/.exec(subject)?.[1] ?? null
+    /CN=bubuh (?:Development )?Signer ([A-Za-z0-9._-]{1,64})(?: \(NOT FOR PRODUCTION\))?(?:,|$)/.exec(
+      subject,
+    )?.[1] ?? null
   );
 }
 
+/** Whether `certificate` was issued and signed by `issuer` (both DER). */
+export function issuedBy(certificate: Uint8Array, issuer: Uint8Array): boolean {
+  try {
+    const ca = new X509Certificate(issuer);
+    const child = new X509Certificate(certificate);
+    return child.checkIssued(ca) && child.verify(ca.publicKey);
+  } catch {
+    return false;
+  }
+}
+
+/** True when a signer certificate is within SIGNER_RENEWAL_MARGIN_MS of its end at `now`. */
+export function signerRenewalDue(certificate: Uint8Array, now: Date): boolean {
+  const notAfter = new x509.X509Certificate(certificate).notAfter;
+  return notAfter.getTime() - now.getTime() < SIGNER_RENEWAL_MARGIN_MS;
+}
+
 function signerNeedsRenewal(pki: DevPki, options: SignerCertificateOptions, now: Date): boolean {
+  // A signer left from an earlier hierarchy (a production CA imported over it) chains to nothing.
+  if (!issuedBy(pki.signer.certificate, pki.issuingCa.certificate)) return true;
   const keyAlgorithm = options.keyAlgorithm ?? signerKeyAlgorithmOf(pki.signer.certificate);
   if (keyAlgorithm !== signerKeyAlgorithmOf(pki.signer.certificate)) return true;
   // A data directory moved to a node of another name must not sign under the old name.
   if (options.nodeName !== undefined && signerNodeNameOf(pki.signer.certificate) !== options.nodeName)
     return true;
-  const notAfter = new x509.X509Certificate(pki.signer.certificate).notAfter;
-  return notAfter.getTime() - now.getTime() < SIGNER_RENEWAL_MARGIN_MS;
+  return signerRenewalDue(pki.signer.certificate, now);
 }
 
 /** How long a node waits for another node that is creating the shared hierarchy. */
@@ -365,17 +386,50 @@ async function createHierarchyOnce(paths: PkiPaths, options: SignerCertificateOp
 /**
  * The development hierarchy: generated and saved on first use (the shared part once for all nodes),
  * loaded afterwards; this node's signer is issued when it has none and renewed when it nears expiry,
- * changes key algorithm or node name.
+ * changes key algorithm or node name, or was issued by another issuing CA.
  */
 export async function loadOrCreateDevPki(
   location: PkiLocation,
   options: SignerCertificateOptions = {},
 ): Promise<LoadedDevPki> {
-  // One at a time per node directory in this process: the stamping service and the /pki routes load
-  // at start-up together, and two of them must not each issue this node a different signer.
-  const paths = pkiPaths(location);
+  const loaded = await serialisedNodeLoad(pkiPaths(location), options, true);
+  if (loaded === null) throw new BubuhError('PKI_MISSING', { path: pkiPaths(location).shared });
+  return loaded;
+}
+
+/**
+ * An installed hierarchy (production: imported with `bubuh pki import`), never generated: null when the
+ * shared directory holds none. This node's signer is issued from the installed issuing CA when it has
+ * none and renewed exactly as in development.
+ */
+export async function loadInstalledPki(
+  location: PkiLocation,
+  options: SignerCertificateOptions = {},
+): Promise<LoadedDevPki | null> {
+  return serialisedNodeLoad(pkiPaths(location), options, false);
+}
+
+/** The development hierarchy (generated on first use) or, in production, the installed one. */
+export async function loadNodePki(
+  location: PkiLocation,
+  mode: 'development' | 'production',
+  options: SignerCertificateOptions = {},
+): Promise<LoadedDevPki> {
+  if (mode === 'development') return loadOrCreateDevPki(location, options);
+  const loaded = await loadInstalledPki(location, options);
+  if (loaded === null) throw new BubuhError('PKI_NOT_CONFIGURED');
+  return loaded;
+}
+
+// One at a time per node directory in this process: the stamping service and the /pki routes load
+// at start-up together, and two of them must not each issue this node a different signer.
+function serialisedNodeLoad(
+  paths: PkiPaths,
+  options: SignerCertificateOptions,
+  create: boolean,
+): Promise<LoadedDevPki | null> {
   const previous = nodeLoads.get(paths.node) ?? Promise.resolve();
-  const run = previous.then(() => loadOrCreateDevPkiNow(paths, options));
+  const run = previous.then(() => loadOrCreateDevPkiNow(paths, options, create));
   const settled = run.catch(() => {});
   nodeLoads.set(paths.node, settled);
   void settled.then(() => {
@@ -389,18 +443,66 @@ const nodeLoads = new Map<string, Promise<unknown>>();
 async function loadOrCreateDevPkiNow(
   paths: PkiPaths,
   options: SignerCertificateOptions,
-): Promise<LoadedDevPki> {
+  create: boolean,
+): Promise<LoadedDevPki | null> {
   const now = options.now ?? new Date();
   let created = false;
-  if ((await loadSharedPki(paths)) === null) created = await createHierarchyOnce(paths, { ...options, now });
+  if ((await loadSharedPki(paths)) === null) {
+    if (!create) return null;
+    created = await createHierarchyOnce(paths, { ...options, now });
+  }
   const existing = await loadDevPki(paths, { ...options, now });
   if (existing === null) throw new BubuhError('PKI_MISSING', { path: paths.shared });
   if (created || !signerNeedsRenewal(existing, options, now))
     return { pki: existing, created, signerRenewed: false };
-  const keyAlgorithm = options.keyAlgorithm ?? signerKeyAlgorithmOf(existing.signer.certificate);
-  await archiveIssuedCertificate(paths, existing.signer);
-  const pki = await replaceSigner(paths, existing, { ...options, keyAlgorithm, now });
-  return { pki, created: false, signerRenewed: true };
+  // Other threads (the stamping pool's workers) and processes on this node may find the same signer
+  // due at the same moment: one renews under the lock, the others then load what it saved.
+  return withSignerLock(paths, async () => {
+    const current = await loadDevPki(paths, { ...options, now });
+    if (current === null) throw new BubuhError('PKI_MISSING', { path: paths.shared });
+    if (!signerNeedsRenewal(current, options, now))
+      return { pki: current, created: false, signerRenewed: false };
+    const keyAlgorithm = options.keyAlgorithm ?? signerKeyAlgorithmOf(current.signer.certificate);
+    await archiveIssuedCertificate(paths, current.signer);
+    const pki = await replaceSigner(paths, current, { ...options, keyAlgorithm, now });
+    return { pki, created: false, signerRenewed: true };
+  });
+}
+
+const SIGNER_LOCK_FILE_NAME = '.signer.lock';
+/** A signer lock older than this was left by a process that died while renewing, and is taken over. */
+const SIGNER_LOCK_STALE_MS = 60_000;
+
+async function withSignerLock<T>(paths: PkiPaths, work: () => Promise<T>): Promise<T> {
+  await mkdir(paths.node, { recursive: true, mode: 0o700 });
+  const lockPath = join(paths.node, SIGNER_LOCK_FILE_NAME);
+  const until = Date.now() + SHARED_PKI_WAIT_MS;
+  for (;;) {
+    try {
+      const lock = await open(lockPath, 'wx', KEY_FILE_MODE);
+      try {
+        return await work();
+      } finally {
+        await lock.close();
+        await unlink(lockPath).catch(() => {});
+      }
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const held = await stat(lockPath).catch(() => null);
+      if (held !== null && Date.now() - held.mtimeMs > SIGNER_LOCK_STALE_MS) {
+        await unlink(lockPath).catch(() => {});
+        continue;
+      }
+      if (Date.now() > until) {
+        throw new BubuhError('CLUSTER_PKI_LOCKED', {
+          path: paths.node,
+          lock: lockPath,
+          seconds: SHARED_PKI_WAIT_MS / 1000,
+        });
+      }
+      await new Promise((resolve) => setTimeout(resolve, SHARED_PKI_POLL_MS));
+    }
+  }
 }
 
 /** Issues a fresh signer certificate and key from the issuing CA, archives it and makes it current. */

@@ -27,8 +27,8 @@ export const pkiLifecycleErrorDefinitions = {
   },
   PKI_DEVELOPMENT_ONLY: {
     status: 400,
-    id: '`bubuh pki init` hanya membuat hierarki pengembangan (BUKAN UNTUK PRODUKSI) dan menolak berjalan dengan BUBUH_MODE=production. Pasang sertifikat produksi di {path}.',
-    en: '`bubuh pki init` only makes a development hierarchy (NOT FOR PRODUCTION) and refuses to run with BUBUH_MODE=production. Install the production certificates in {path}.',
+    id: '`bubuh pki init` hanya membuat hierarki pengembangan (BUKAN UNTUK PRODUKSI) dan menolak berjalan dengan BUBUH_MODE=production. Pasang hierarki produksi di {path} dengan `bubuh pki import`.',
+    en: '`bubuh pki init` only makes a development hierarchy (NOT FOR PRODUCTION) and refuses to run with BUBUH_MODE=production. Install the production hierarchy in {path} with `bubuh pki import`.',
   },
   REVOCATION_REASON_UNKNOWN: {
     status: 400,

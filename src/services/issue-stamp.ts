@@ -28,7 +28,9 @@ export interface IssueStampDependencies {
   /** Stamps in this thread; used when no `engine` is given. */
   readonly environment?: StampEnvironment;
   /** Stamps elsewhere (a worker pool); replaces `environment`. */
-  readonly engine?: (request: StampRequest) => Promise<StampResult & { readonly fileBytes?: number }>;
+  readonly engine?: (
+    request: StampRequest,
+  ) => Promise<StampResult & { readonly fileBytes?: number; readonly signerFingerprint?: string }>;
   /** Lowercase hex SHA-256 of the signer certificate, recorded in the registry. */
   readonly signerFingerprint: string;
   /** `https://host` without a trailing slash; the QR code links to `<publicBaseUrl>/s/<serial>`. */
@@ -202,7 +204,7 @@ export async function issueStamp(
     (id) => (record ? [stampRow(record, serial, id, clock())] : []),
   );
   lap('reserve');
-  let stamped: StampResult & { readonly fileBytes?: number };
+  let stamped: StampResult & { readonly fileBytes?: number; readonly signerFingerprint?: string };
   try {
     stamped = await engine({
       pdf: input.pdf,
@@ -232,7 +234,8 @@ export async function issueStamp(
         serial,
         content_digest: hex(stamped.contentDigest),
         transfer_id: spent,
-        signer_fingerprint: dependencies.signerFingerprint,
+        // The engine's own when it says (its signer may have been renewed since start-up).
+        signer_fingerprint: stamped.signerFingerprint ?? dependencies.signerFingerprint,
         page: stamped.pageNumber,
         stamped_at: now,
         status: 'valid',

@@ -4,9 +4,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { Config } from '../config.js';
-import { BubuhError } from '../errors.js';
 import type { Ledger } from '../ledger/ledger.js';
-import { configuredPkiPaths, loadOrCreateDevPki } from '../pki/key-files.js';
+import { configuredPkiPaths, loadNodePki } from '../pki/key-files.js';
 import { createConfiguredSigner } from '../pki/configured-signer.js';
 import { nodeStampEnvironment } from '../stamping/node-environment.js';
 import type { StampEnvironment } from '../stamping/stamp-document.js';
@@ -37,15 +36,21 @@ export interface ConfiguredStampEnvironment {
  * Builds this node's stamping environment from its configuration. The main thread and every worker
  * thread of the stamping pool each call it, so all sign with the same key and certificate.
  */
-export async function createStampEnvironment(config: Config): Promise<ConfiguredStampEnvironment> {
-  if (config.mode !== 'development') throw new BubuhError('PKI_NOT_CONFIGURED');
-  const { pki, created } = await loadOrCreateDevPki(configuredPkiPaths(config), {
+export async function createStampEnvironment(
+  config: Config,
+  options: { readonly now?: Date } = {},
+): Promise<ConfiguredStampEnvironment> {
+  // Development generates its hierarchy on first use; production uses the one `bubuh pki import`
+  // installed (PKI_NOT_CONFIGURED without). Either way this node's signer is issued from the issuing
+  // CA when it has none, and renewed when it nears expiry.
+  const { pki, created } = await loadNodePki(configuredPkiPaths(config), config.mode, {
     validityDays: config.signerValidityDays,
     nodeName: config.nodeId,
+    ...(options.now === undefined ? {} : { now: options.now }),
   });
-  // Through the configured key store: the development key file, or a key generated in a PKCS#11
-  // token whose certificate the development issuing CA issued.
-  const { signer, keyStore } = await createConfiguredSigner(config, pki);
+  // Through the configured key store: the signer key file, or a key generated in a PKCS#11 token
+  // whose certificate the issuing CA issued.
+  const { signer, keyStore } = await createConfiguredSigner(config, pki, options);
   try {
     // PAdES B-T: every stamp carries a signature time-stamp (built-in TSA, or BUBUH_TSA_URL); a B-LT
     // stamp (`longTerm`) adds a DSS with the whole chain and the TSA's certificate.

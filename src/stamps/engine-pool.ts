@@ -26,7 +26,11 @@ export interface EngineTask {
 }
 
 /** What the pool answers: the result, whose `pdf` is empty unless asked for, and the file's size. */
-export type EngineStampResult = StampResult & { readonly fileBytes: number };
+export type EngineStampResult = StampResult & {
+  readonly fileBytes: number;
+  /** SHA-256 (hex) of the signer certificate the worker signed with; changes when it is renewed. */
+  readonly signerFingerprint?: string;
+};
 
 export interface EngineStampOptions {
   readonly outputPath?: string;

@@ -1,6 +1,7 @@
 /**
- * One worker thread of the stamping pool: builds this node's stamping environment once from the
- * configuration it was given, then stamps. Refusals travel back as codes (errors lose their class
+ * One worker thread of the stamping pool: builds this node's stamping environment from the
+ * configuration it was given, then stamps; when the signer certificate nears its end, the next stamp
+ * renews it first (src/pki/signer-renewal.ts) while stamps already running finish with the old one. Refusals travel back as codes (errors lose their class
  * crossing threads); a task whose deadline passed while it queued is refused without being started.
  */
 import { closeSync, fdatasyncSync, openSync, writeSync } from 'node:fs';
@@ -11,9 +12,10 @@ import { nodeInflateRaw } from '../pdf/inflate-node.js';
 import { stampDocument } from '../stamping/stamp-document.js';
 import { type VerificationReport, verifyDocument } from '../verify/verify-document.js';
 import { type ConfiguredStampEnvironment, createStampEnvironment } from '../services/node-stamper.js';
+import { createSignerRenewal, type SignerRenewal } from '../pki/signer-renewal.js';
 import type { EngineOutcome, EngineTask, VerifyTask } from './engine-pool.js';
 
-let environment: Promise<ConfiguredStampEnvironment> | null = null;
+let environment: SignerRenewal<ConfiguredStampEnvironment> | null = null;
 
 export default async function stampTask(task: EngineTask): Promise<EngineOutcome> {
   const started = Date.now();
@@ -25,13 +27,19 @@ export default async function stampTask(task: EngineTask): Promise<EngineOutcome
       queuedMs: started - task.queuedAt,
     };
   }
-  environment ??= createStampEnvironment((workerData as { config: Config }).config);
+  environment ??= createSignerRenewal({
+    build: (now) => createStampEnvironment((workerData as { config: Config }).config, { now }),
+    certificateOf: (built) => built.environment.signer.certificate,
+    close: (built) => built.close(),
+  });
   try {
-    const { environment: stampEnvironment } = await environment;
-    const result = await stampDocument(
-      { ...task.request, signingTime: new Date(task.signingTimeMs) },
-      stampEnvironment,
-    );
+    const { result, signerFingerprint } = await environment.use(async (built) => ({
+      result: await stampDocument(
+        { ...task.request, signingTime: new Date(task.signingTimeMs) },
+        built.environment,
+      ),
+      signerFingerprint: built.signerFingerprint,
+    }));
     if (task.outputPath !== undefined) {
       // Written and fsync'd here, before the main thread commits: a stamped row always has its file.
       const descriptor = openSync(task.outputPath, 'wx', 0o600);
@@ -47,7 +55,7 @@ export default async function stampTask(task: EngineTask): Promise<EngineOutcome
     const pdf = task.returnPdf ? result.pdf : new Uint8Array(0);
     return {
       ok: true,
-      result: { ...result, pdf, fileBytes },
+      result: { ...result, pdf, fileBytes, signerFingerprint },
       queuedMs: started - task.queuedAt,
       runMs: Date.now() - started,
     };

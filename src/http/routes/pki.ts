@@ -8,7 +8,7 @@
  *   first 16 hex characters of the signed content digest; never anything about the person or document.
  *
  * In development the PKI is the data directory's own hierarchy (made on first use); in production the
- * node serves the hierarchy installed in `<data>/pki/` and answers PKI_NOT_CONFIGURED without one.
+ * node serves the hierarchy `bubuh pki import` installed and answers PKI_NOT_CONFIGURED without one.
  * These answers are public and carry `access-control-allow-origin: *` so a verifier page on any origin
  * can use them; they take no cookies and change nothing.
  */
@@ -16,7 +16,7 @@ import type { FastifyReply } from 'fastify';
 import { BubuhError } from '../../errors.js';
 import type { BubuhNode } from '../../node.js';
 import type { DevPki } from '../../pki/dev-pki.js';
-import { configuredPkiPaths, loadDevPki, loadOrCreateDevPki } from '../../pki/key-files.js';
+import { configuredPkiPaths, loadNodePki } from '../../pki/key-files.js';
 import { currentCrl, findRevocation } from '../../pki/revocations.js';
 import { normaliseSerial, serialProblem } from '../../seal/serial.js';
 import type { RouteModule } from './index.js';
@@ -42,17 +42,14 @@ export function nodePkiLoader(node: BubuhNode): () => Promise<DevPki> {
   return () => {
     loading ??= (async () => {
       const { config } = node;
-      if (config.mode === 'development') {
-        return (
-          await loadOrCreateDevPki(configuredPkiPaths(config), {
-            validityDays: config.signerValidityDays,
-            nodeName: config.nodeId,
-          })
-        ).pki;
-      }
-      const installed = await loadDevPki(configuredPkiPaths(config), { nodeName: config.nodeId });
-      if (installed === null) throw new BubuhError('PKI_NOT_CONFIGURED');
-      return installed;
+      // The same serialised load as the stamping service's, so the two never each issue this node a
+      // signer; production never generates (PKI_NOT_CONFIGURED until `bubuh pki import`).
+      return (
+        await loadNodePki(configuredPkiPaths(config), config.mode, {
+          validityDays: config.signerValidityDays,
+          nodeName: config.nodeId,
+        })
+      ).pki;
     })().catch((error: unknown) => {
       loading = null;
       throw error;
