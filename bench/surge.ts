@@ -145,8 +145,8 @@ async function startDeployment(): Promise<Deployment> {
   const root = await mkdtemp(join(tmpdir(), 'bubuh-surge-'));
   const common: Record<string, string> = {
     LOG_LEVEL: 'warn',
-    // Every virtual applicant comes from 127.0.0.1; the per-address OTP limit would refuse them as one.
-    BUBUH_OTP_SENDS_PER_IP: '1000000',
+    // Every virtual applicant sends its own address in X-Forwarded-For (one trusted proxy hop), so the
+    // per-address limits (rate limits, OTP sends) see many applicants, not one 127.0.0.1.
     BUBUH_PAYMENT_RECONCILE_DELAY_S: '5',
     ...(chaos ? { BUBUH_STAMP_RESERVATION_TIMEOUT_S: '10' } : {}),
     ...rateLimitEnv(),

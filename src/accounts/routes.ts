@@ -13,6 +13,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config.js';
 import type { BubuhNode } from '../node.js';
+import { clientAddress } from '../ratelimit/client-address.js';
 import { accountStoreOf, authenticate } from './authenticate.js';
 import { OtpService } from './otp.js';
 import { ROLES } from './principal.js';
@@ -142,7 +143,8 @@ export function accountRoutesWith(options: AccountRouteOptions = {}) {
       },
       async (request, reply) => {
         const { phone } = request.body as { phone: string };
-        const sent = await otp.requestCode(phone, request.ip);
+        // The same client address the rate limits see (X-Forwarded-For only behind trusted proxies).
+        const sent = await otp.requestCode(phone, clientAddress(request, node.config.trustProxyHops));
         reply.status(202);
         return { phone: sent.phone, expires_at: new Date(sent.expiresAt).toISOString() };
       },
