@@ -139,6 +139,11 @@ test('CoDel: a wait above target for a whole interval sheds, lowest class first,
   assert.deepEqual(log, ['x1 granted', 's1 shed 1', 's2 shed 1', 'x2 granted']);
   assert.equal(queue.snapshot().shedding, true);
   assert.equal(o1.state, 'queued');
+  // While the queue stands, a new sign-up or order is refused on arrival; finishing work still waits.
+  assert.equal(queue.acquire(SIGNUP, 171), 'shed');
+  assert.equal(queue.acquire(ORDER, 171), 'shed');
+  assert.equal(queue.precheck(SIGNUP), 'shed');
+  assert.deepEqual(queue.snapshot().refused.signup, { queue_full: 0, deadline: 0, shed: 4 });
   // A waiter that leaves below the target ends the shedding, though o1 still waits.
   ticket(acquire(queue, log, 'f', FINISHING, 175));
   queue.release(x2, 180);

@@ -109,6 +109,9 @@ export interface AdmissionSnapshot {
   readonly shedding: boolean;
 }
 
+/** While the queue is standing, classes from this index on (order, signup) are refused on arrival. */
+const sheddingRefusesFromClass = PRIORITY_CLASSES.indexOf('order');
+
 export class AdmissionQueue {
   readonly #options: AdmissionQueueOptions;
   readonly #lists: TicketList[] = [];
@@ -177,6 +180,16 @@ export class AdmissionQueue {
       this.#admit(ticket, nowMs);
       return ticket;
     }
+    // A standing queue (CoDel shedding) takes no new orders or sign-ups: they are refused now, in
+    // microseconds, rather than after waiting out a deadline they would miss anyway; the queue's places
+    // are kept for work already paid for. Shedding ends when a waiter leaves below the target or the
+    // queue empties.
+    if (this.#shedding) {
+      if (this.#queued === 0) {
+        this.#shedding = false;
+        this.#firstAboveAtMs = 0;
+      } else if (classIndex >= sheddingRefusesFromClass) return this.#refuse(classIndex, 2);
+    }
     const deadlineMs = this.#deadlineMs[classIndex]!;
     // Waiters of this class and above go first; if they alone outlast the deadline, say so now.
     let ahead = 0;
@@ -199,6 +212,8 @@ export class AdmissionQueue {
    */
   precheck(classIndex: number): RefusalReason | null {
     if (this.#inFlight < this.#limit && this.#queued === 0) return null;
+    if (this.#shedding && this.#queued > 0 && classIndex >= sheddingRefusesFromClass)
+      return this.#refuse(classIndex, 2);
     let ahead = 0;
     for (let index = 0; index <= classIndex; index += 1) ahead += this.#lists[index]!.length;
     if ((ahead + 1) / this.#drainPerMs() > this.#deadlineMs[classIndex]!) return this.#refuse(classIndex, 1);

@@ -56,6 +56,11 @@ const table: Readonly<Record<string, Priority>> = {
   'DELETE /v1/auth/sessions/:id': 'signup',
   // Development only (src/web/dev-routes.ts): the sign-in code the file channel wrote.
   'GET /v1/dev/outbox/latest': 'signup',
+
+  // The operator dashboard's figures (src/web/operator-dashboard.ts): a few cheap reads every two seconds
+  // by a handful of operators, who need them most while the node sheds load; kept with the verifications
+  // rather than as exempt because it reads the database.
+  'GET /v1/operator/dashboard': 'verify',
 };
 
 const exemptPrefixes = ['/pki/', '/assets/', '/sandbox/', '/v1/waiting-room', '/app'];
