@@ -126,7 +126,7 @@ async function journey(
   await shoot(page, 'sign-in', width);
   await page.fill('#phone', size.phone);
   await page.click('button[type="submit"]');
-  const code = (await page.locator('[data-testid="dev-code"]').textContent({ timeout: 10_000 })) ?? '';
+  const code = (await page.locator('[data-testid="dev-code"]').textContent({ timeout: 30_000 })) ?? '';
   assert.match(code, /^\d{6}$/);
   await shoot(page, 'sign-in-code', width);
   await page.fill('#code', code);
@@ -153,8 +153,8 @@ async function journey(
   await gateway.click('button[value="pay"]');
   await gateway.locator('.note').waitFor();
   await gateway.close();
-  await page.locator('[data-testid="order-status"]', { hasText: 'Lunas' }).waitFor({ timeout: 20_000 });
-  await page.locator('.note.good', { hasText: 'Kuota Anda sekarang 2 meterai' }).waitFor({ timeout: 10_000 });
+  await page.locator('[data-testid="order-status"]', { hasText: 'Lunas' }).waitFor({ timeout: 60_000 });
+  await page.locator('.note.good', { hasText: 'Kuota Anda sekarang 2 meterai' }).waitFor({ timeout: 60_000 });
   await shoot(page, 'order-paid', width);
 
   // Stamp: the letter renders in the page; the seal starts at the lower right.
@@ -166,7 +166,7 @@ async function journey(
     buffer: Buffer.from(letterPdf()),
   });
   const seal = page.locator('[data-testid="seal"]');
-  await seal.waitFor({ timeout: 20_000 });
+  await seal.waitFor({ timeout: 60_000 });
   assert.equal(
     await page.locator('[data-testid="seal-position"]').textContent(),
     'Meterai 70 pt, 501 pt dari kiri dan 24 pt dari bawah.',
@@ -195,13 +195,27 @@ async function journey(
   const placed = (await page.locator('[data-testid="seal-position"]').textContent()) ?? '';
   const [, x, y] = /(\d+) pt dari kiri dan (\d+) pt dari bawah/.exec(placed) ?? [];
   assert.ok(Number(x) < 501 && Number(y) > 24, placed);
+  // The seal's label is never clipped: at phone size the box is too small for a legible label and
+  // shows an icon; at desktop size the label fits (on one or two lines) inside the box.
+  if (size.name === 'phone') {
+    assert.equal(await seal.locator('svg.seal-icon').count(), 1);
+    assert.equal(await seal.locator('span').count(), 0);
+  } else {
+    assert.equal(await seal.locator('span').textContent(), 'e-meterai');
+    const fits = await seal.evaluate((element) => {
+      const label = element.querySelector('span')!.getBoundingClientRect();
+      const box = element.getBoundingClientRect();
+      return label.width <= box.width - 4 && label.height <= box.height - 4;
+    });
+    assert.equal(fits, true);
+  }
   // The whole page with its seal in view.
   await page.locator('.preview').evaluate((element) => element.scrollIntoView({ block: 'end' }));
   await shoot(page, 'stamp', width);
 
   await page.click('[data-testid="stamp-submit"]');
   const result = page.locator('[data-testid="stamp-result"]');
-  await result.waitFor({ timeout: 30_000 });
+  await result.waitFor({ timeout: 60_000 });
   assert.equal(await result.getAttribute('data-status'), 'stamped');
   const serial = (await page.locator('[data-testid="serial"]').textContent()) ?? '';
   assert.ok(serial.length > 8, serial);
@@ -226,7 +240,7 @@ async function journey(
     mimeType: 'application/pdf',
     buffer: stamped,
   });
-  await page.locator('body[data-run="1"]').waitFor({ state: 'attached', timeout: 30_000 });
+  await page.locator('body[data-run="1"]').waitFor({ state: 'attached', timeout: 60_000 });
   assert.equal(await page.locator('#verdict').getAttribute('data-verdict'), 'valid');
   assert.equal(await page.locator('li.signature').getAttribute('data-serial'), serial);
   await shoot(page, 'verify', width);
@@ -248,7 +262,7 @@ async function journey(
   await page.selectOption('#doc-type', { index: 1 });
   await page.click('[data-testid="stamp-submit"]');
   const refusal = page.locator('[data-testid="stamp-problem"], [data-testid="stamp-result"]');
-  await refusal.first().waitFor({ timeout: 30_000 });
+  await refusal.first().waitFor({ timeout: 60_000 });
   assert.equal(
     await page.locator('[data-testid="stamp-problem"] p:not(.problem)').textContent(),
     'Kuota Anda tidak terpakai.',
@@ -275,7 +289,19 @@ async function journey(
   await page.click('nav >> text=Operator');
   await page.waitForURL(`${origin}/app/operator`);
   await page.locator('[data-testid="stamps-rate"]').waitFor();
+  // Its figures come from GET /v1/operator/dashboard, so a token on /metrics does not hide them. Each
+  // journey bought and paid 2 units from the direct channel; none is left awaiting payment.
+  await page.locator('[data-testid="orders-awaiting"]', { hasText: '0 pesanan (0 meterai)' }).waitFor();
+  assert.deepEqual(
+    await page.locator('[data-testid="channel-stock"] tr[data-channel="direct"] > *').allTextContents(),
+    ['bubuh (direct)', size.name === 'phone' ? '99.998' : '99.996', '0'],
+  );
+  assert.equal(
+    await page.locator('[data-testid="waiting-room-off"]').textContent(),
+    'Ruang tunggu tidak aktif.',
+  );
   await page.waitForTimeout(2500);
+  assert.match((await page.locator('[data-testid="stamps-rate"]').textContent()) ?? '', /^\d+(,\d)?$/);
   await shoot(page, 'operator', width);
 
   assert.deepEqual(problems, []);
@@ -299,7 +325,13 @@ test('the web app: sign in, buy, pay, stamp, download, verify in the browser, hi
   const origin = `http://127.0.0.1:${port}`;
   const config = loadConfig(
     {},
-    { BUBUH_DATA_DIR: dataDir, BUBUH_MODE: 'development', BUBUH_PUBLIC_URL: origin },
+    {
+      BUBUH_DATA_DIR: dataDir,
+      BUBUH_MODE: 'development',
+      BUBUH_PUBLIC_URL: origin,
+      // The dashboard must not depend on an open /metrics.
+      BUBUH_METRICS_TOKEN: 'metrics-token-the-browser-never-sees',
+    },
   );
   const node = await createNode(config, createLogger('silent'));
   const app = await buildApp(node);
@@ -379,7 +411,7 @@ test('the waiting room holds a visitor beyond capacity, keeps the place on reloa
     await first.page.locator('.problem').waitFor();
     await first.page.locator('[data-testid="waiting-room"]').waitFor({ state: 'detached' });
     await first.page.click('button[type="submit"]');
-    await first.page.locator('[data-testid="dev-code"]').waitFor({ timeout: 10_000 });
+    await first.page.locator('[data-testid="dev-code"]').waitFor({ timeout: 60_000 });
 
     // The next two wait, in order; a reload keeps the place.
     const second = await visitor(sizes[0]);
@@ -397,10 +429,10 @@ test('the waiting room holds a visitor beyond capacity, keeps the place on reloa
       .waitFor({ state: 'detached', timeout: 100_000 });
     await second.page.fill('#phone', sizes[0].phone);
     await second.page.click('button[type="submit"]');
-    await second.page.locator('[data-testid="dev-code"]').waitFor({ timeout: 10_000 });
+    await second.page.locator('[data-testid="dev-code"]').waitFor({ timeout: 60_000 });
     await third.page
       .locator('[data-testid="queue-position"]', { hasText: 'Posisi Anda: 1' })
-      .waitFor({ timeout: 30_000 });
+      .waitFor({ timeout: 60_000 });
     for (const open of [first, second, third]) await open.context.close();
   } finally {
     await browser.close();

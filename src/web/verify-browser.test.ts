@@ -3,7 +3,9 @@
  * development PKI is verified in the page (`valid`, with its serial shown), a copy with one byte
  * changed inside the signed range gets the verifier's exact verdict for it, and every request the page
  * makes is recorded: only same-origin GETs without a body, for the page, its assets and the root
- * certificate. The file never leaves the browser.
+ * certificate. The file never leaves the browser. The optional online check sends only the serial (one
+ * GET of its public record), and a typed serial's typo is caught in the page before any request; a valid
+ * one opens its public page `/s/{serial}`.
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -193,7 +195,55 @@ test('the verifier page checks a stamped PDF in Chromium and sends nothing but G
       [...allowed].sort(),
     );
     assert.equal(requests.filter((request) => request.url.endsWith('/pki/root.der')).length, 1);
+
+    // The optional online check, asked for by a click: one GET of the serial's public record, no body.
+    const beforeOnline = requests.length;
+    await page.click('li.signature .online-check');
+    await page.locator('body[data-online="valid"]').waitFor({ state: 'attached', timeout: 10_000 });
+    assert.equal(await page.locator('li.signature .online-result').getAttribute('data-status'), 'valid');
+    assert.match(
+      (await page.locator('li.signature .online-result').textContent()) ?? '',
+      /^Terdaftar: nomor seri ini diterbitkan pada .+ dan tidak dicabut\.$/,
+    );
+    assert.deepEqual(
+      requests
+        .slice(beforeOnline)
+        .map((request) => [request.method, new URL(request.url).pathname, request.body]),
+      [['GET', `/v1/serials/${stamped.serial}`, null]],
+    );
+
+    // A typed serial: its check characters catch a typo in the page, before any request.
+    const typo =
+      stamped.serial.slice(0, 3) + (stamped.serial[3] === 'A' ? 'B' : 'A') + stamped.serial.slice(4);
+    const beforeTyped = requests.length;
+    const typeSerial = async (typed: string) => {
+      await page.fill('#serial-input', typed);
+      await page.click('#serial-form button[type="submit"]');
+    };
+    await typeSerial(typo);
+    assert.equal(await page.locator('#serial-problem').getAttribute('data-problem'), 'check');
+    assert.equal(
+      await page.locator('#serial-problem').textContent(),
+      'Nomor seri ini salah ketik: dua karakter terakhirnya tidak cocok. Periksa setiap karakternya.',
+    );
+    assert.equal(await page.locator('#serial-input').getAttribute('aria-invalid'), 'true');
+    await typeSerial('ABC-123');
+    assert.equal(
+      await page.locator('#serial-problem').textContent(),
+      'Nomor seri harus 22 karakter (sekarang 6). Periksa kembali.',
+    );
+    await typeSerial(`${'!'.repeat(22)}`);
+    assert.equal(await page.locator('#serial-problem').getAttribute('data-problem'), 'charset');
+    assert.equal(requests.length, beforeTyped);
     assert.deepEqual(problems, []);
+
+    // A valid serial, typed in lower case with spaces, opens its public page.
+    const spaced = stamped.serial.toLowerCase().replace(/(.{4})/g, '$1 ');
+    await Promise.all([page.waitForURL(`${origin}/s/${stamped.serial}`), typeSerial(spaced)]);
+    assert.match(
+      (await page.locator('body').textContent()) ?? '',
+      /Terdaftar: nomor seri ini diterbitkan oleh bubuh\./,
+    );
 
     let gzipBytes = 0;
     for (const name of assets) gzipBytes += (await readFile(join(directory, 'assets', `${name}.gz`))).length;

@@ -1,69 +1,77 @@
 /**
- * The operator dashboard (role `platform_operator`): reads this node's `GET /metrics` every two seconds
- * and shows stamps per second (with a chart of the last two minutes), admitted vs refused requests by
- * class, queue depth and mean wait, and refunds by reason, updating without a reload. Figures the node
- * does not export are shown as "not reported".
+ * The operator dashboard (role `platform_operator`): reads `GET /v1/operator/dashboard` every two
+ * seconds (src/web/operator-dashboard.ts; it works whether or not `/metrics` needs a token) and shows
+ * stamps per second (with a chart of the last two minutes), admitted vs refused requests by class,
+ * queue depth and wait, refunds by reason, stock per channel, orders awaiting payment and the waiting
+ * room, updating without a reload.
  */
 import { useEffect, useRef, useState } from 'react';
-import { errorText } from './api.js';
+import { api, errorText } from './api.js';
 import { reasonKey } from './history.js';
 import { useWords } from './language.js';
 import { Note, Problem, ScreenHeading, useSession } from './ui.js';
 
 export const pollMs = 2000;
 const historyLength = 60;
+export const dashboardPath = '/v1/operator/dashboard';
 
-export interface Sample {
-  readonly name: string;
-  readonly labels: Readonly<Record<string, string>>;
-  readonly value: number;
+type RefusalReason = 'queue_full' | 'deadline' | 'shed';
+
+/** The answer of GET /v1/operator/dashboard (its OpenAPI schema is the reference). */
+export interface Dashboard {
+  readonly at: string;
+  readonly stamps: { readonly stamped: number; readonly refunded: number };
+  readonly refunds: Readonly<Record<string, number>>;
+  readonly admission: {
+    readonly limit: number;
+    readonly in_flight: number;
+    readonly shedding: boolean;
+    readonly queue_depth: number;
+    readonly queue_wait_ms: { readonly p50: number; readonly p99: number };
+    readonly classes: ReadonlyArray<{
+      readonly class: string;
+      readonly admitted: number;
+      readonly refused: Readonly<Record<RefusalReason, number>>;
+      readonly refused_total: number;
+      readonly queued: number;
+    }>;
+  };
+  readonly stamp_queue: { readonly waiting: number | null; readonly running: number | null };
+  readonly commerce: {
+    readonly operator_stock: number;
+    readonly channels: ReadonlyArray<{
+      readonly id: string;
+      readonly name: string;
+      readonly stock: number;
+      readonly orders_awaiting_payment: number;
+      readonly units_awaiting_payment: number;
+    }>;
+    readonly orders_awaiting_payment: number;
+    readonly units_awaiting_payment: number;
+  };
+  readonly waiting_room: {
+    readonly waiting: number;
+    readonly admitted: number;
+    readonly capacity: number;
+  } | null;
 }
 
-/** The samples of a Prometheus text exposition (comments skipped; label values unescaped). */
-export function parseMetrics(text: string): Sample[] {
-  const samples: Sample[] = [];
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})?\s+(\S+)/.exec(line);
-    if (!match) continue;
-    const labels: Record<string, string> = {};
-    for (const pair of (match[3] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) {
-      labels[pair[1]!] = pair[2]!.replace(/\\n/g, '\n').replace(/\\"/g, '"').replace(/\\\\/g, '\\');
-    }
-    samples.push({ name: match[1]!, labels, value: Number(match[4]) });
-  }
-  return samples;
-}
+const classKeys = {
+  finishing: 'operatorClassFinishing',
+  stamp: 'operatorClassStamp',
+  verify: 'operatorClassVerify',
+  order: 'operatorClassOrder',
+  signup: 'operatorClassSignup',
+} as const;
 
-function total(
-  samples: readonly Sample[],
-  name: string,
-  filter: (labels: Record<string, string>) => boolean = () => true,
-) {
-  let sum = 0;
-  let found = false;
-  for (const sample of samples) {
-    if (sample.name === name && filter(sample.labels)) {
-      sum += sample.value;
-      found = true;
-    }
-  }
-  return found ? sum : null;
-}
-
-function byLabel(samples: readonly Sample[], name: string, label: string): Map<string, number> {
-  const result = new Map<string, number>();
-  for (const sample of samples) {
-    if (sample.name !== name) continue;
-    const key = sample.labels[label] ?? '—';
-    result.set(key, (result.get(key) ?? 0) + sample.value);
-  }
-  return result;
+/** The text key of a priority class's plain name (DESIGN §8). */
+function classKey(name: string): (typeof classKeys)[keyof typeof classKeys] {
+  return classKeys[name as keyof typeof classKeys] ?? 'operatorClassSignup';
 }
 
 interface Reading {
   readonly at: number;
-  readonly samples: Sample[];
+  readonly dashboard: Dashboard;
 }
 
 function Sparkline(props: { readonly values: readonly number[]; readonly label: string }) {
@@ -91,24 +99,25 @@ function Sparkline(props: { readonly values: readonly number[]; readonly label: 
 
 export function OperatorScreen() {
   const words = useWords();
-  const { me } = useSession();
+  const { me, session } = useSession();
   const [reading, setReading] = useState<Reading | null>(null);
   const [rates, setRates] = useState<number[]>([]);
   const [problem, setProblem] = useState<unknown>(null);
   const previous = useRef<Reading | null>(null);
+  const allowed = !me || me.roles.includes('platform_operator');
 
   useEffect(() => {
+    if (!allowed) return undefined;
     let stopped = false;
     const read = async () => {
       try {
-        const response = await fetch('/metrics', { headers: { accept: 'text/plain' }, credentials: 'omit' });
-        if (!response.ok) throw new Error(`HTTP ${response.status}`);
-        const now: Reading = { at: Date.now(), samples: parseMetrics(await response.text()) };
+        const dashboard = await api<Dashboard>(dashboardPath, { token: session.token });
+        const now: Reading = { at: Date.now(), dashboard };
         if (stopped) return;
         const before = previous.current;
         if (before) {
-          const stampsNow = total(now.samples, 'bubuh_stamps_total') ?? 0;
-          const stampsBefore = total(before.samples, 'bubuh_stamps_total') ?? 0;
+          const stampsNow = now.dashboard.stamps.stamped + now.dashboard.stamps.refunded;
+          const stampsBefore = before.dashboard.stamps.stamped + before.dashboard.stamps.refunded;
           const rate = Math.max(0, (stampsNow - stampsBefore) / ((now.at - before.at) / 1000));
           setRates((list) => [...list, rate].slice(-historyLength));
         }
@@ -125,9 +134,9 @@ export function OperatorScreen() {
       stopped = true;
       clearInterval(timer);
     };
-  }, []);
+  }, [allowed, session.token]);
 
-  if (me && !me.roles.includes('platform_operator')) {
+  if (!allowed) {
     return (
       <>
         <ScreenHeading>{words.t('operatorTitle')}</ScreenHeading>
@@ -140,17 +149,15 @@ export function OperatorScreen() {
     const key = reasonKey(code);
     return key ? `${words.t(key)} (${code})` : code;
   };
-  const samples = reading?.samples ?? [];
-  const number = (value: number | null, digits = 0) =>
-    value === null ? words.t('operatorNotReported') : words.number(Number(value.toFixed(digits)));
-  const admitted = byLabel(samples, 'bubuh_admission_admitted_total', 'class');
-  const refused = byLabel(samples, 'bubuh_admission_refused_total', 'class');
-  const classes = [...new Set([...admitted.keys(), ...refused.keys()])].sort();
-  const refunds = byLabel(samples, 'bubuh_stamp_refunds_total', 'reason');
-  const waitSum = total(samples, 'bubuh_admission_queue_wait_seconds_sum');
-  const waitCount = total(samples, 'bubuh_admission_queue_wait_seconds_count');
-  const meanWaitMs = waitSum !== null && waitCount ? (waitSum / waitCount) * 1000 : null;
+  const dashboard = reading?.dashboard ?? null;
+  const number = (value: number | null | undefined, digits = 0) =>
+    value === null || value === undefined
+      ? words.t('operatorNotReported')
+      : words.number(Number(value.toFixed(digits)));
+  const classes = dashboard?.admission.classes ?? [];
+  const refunds = Object.entries(dashboard?.refunds ?? {}).filter(([, count]) => count > 0);
   const currentRate = rates.length > 0 ? rates[rates.length - 1]! : null;
+  const room = dashboard?.waiting_room ?? null;
 
   return (
     <>
@@ -169,17 +176,20 @@ export function OperatorScreen() {
           <h2 id="tile-queue">{words.t('operatorQueue')}</h2>
           <dl className="facts">
             <dt>{words.t('operatorQueueAdmission')}</dt>
-            <dd>{number(total(samples, 'bubuh_admission_queue_depth'))}</dd>
+            <dd data-testid="queue-depth">{number(dashboard?.admission.queue_depth)}</dd>
             <dt>{words.t('operatorQueueStamp')}</dt>
-            <dd>{number(total(samples, 'bubuh_stamp_queue_depth'))}</dd>
+            <dd>{number(dashboard?.stamp_queue.waiting)}</dd>
             <dt>{words.t('operatorQueueWait')}</dt>
             <dd>
-              {meanWaitMs === null
+              {dashboard === null
                 ? words.t('operatorNotReported')
-                : `${words.number(Math.round(meanWaitMs))} ms`}
+                : words.t('operatorWaitValue', {
+                    p50: words.number(Math.round(dashboard.admission.queue_wait_ms.p50)),
+                    p99: words.number(Math.round(dashboard.admission.queue_wait_ms.p99)),
+                  })}
             </dd>
             <dt>{words.t('operatorRunning')}</dt>
-            <dd>{number(total(samples, 'bubuh_stamp_running'))}</dd>
+            <dd>{number(dashboard?.stamp_queue.running)}</dd>
           </dl>
         </section>
         <section className="card tile" aria-labelledby="tile-classes">
@@ -196,11 +206,19 @@ export function OperatorScreen() {
                 </tr>
               </thead>
               <tbody>
-                {classes.map((name) => (
-                  <tr key={name}>
-                    <th scope="row">{name}</th>
-                    <td>{words.number(admitted.get(name) ?? 0)}</td>
-                    <td>{words.number(refused.get(name) ?? 0)}</td>
+                {classes.map((entry) => (
+                  <tr key={entry.class} data-class={entry.class}>
+                    <th scope="row">{words.t(classKey(entry.class))}</th>
+                    <td>{words.number(entry.admitted)}</td>
+                    <td
+                      title={words.t('operatorRefusedDetail', {
+                        queue_full: entry.refused.queue_full,
+                        deadline: entry.refused.deadline,
+                        shed: entry.refused.shed,
+                      })}
+                    >
+                      {words.number(entry.refused_total)}
+                    </td>
                   </tr>
                 ))}
               </tbody>
@@ -209,11 +227,11 @@ export function OperatorScreen() {
         </section>
         <section className="card tile" aria-labelledby="tile-refunds">
           <h2 id="tile-refunds">{words.t('operatorRefunds')}</h2>
-          {refunds.size === 0 ? (
+          {refunds.length === 0 ? (
             <p>{words.t('operatorNoRefunds')}</p>
           ) : (
             <dl className="facts">
-              {[...refunds].map(([reason, count]) => (
+              {refunds.map(([reason, count]) => (
                 <div key={reason}>
                   <dt>{reasonText(reason)}</dt>
                   <dd>{words.number(count)}</dd>
@@ -224,12 +242,61 @@ export function OperatorScreen() {
         </section>
         <section className="card tile" aria-labelledby="tile-commerce">
           <h2 id="tile-commerce">{words.t('operatorCommerce')}</h2>
-          <dl className="facts">
-            <dt>{words.t('operatorStock')}</dt>
-            <dd>{number(total(samples, 'bubuh_channel_stock'))}</dd>
-            <dt>{words.t('operatorAwaiting')}</dt>
-            <dd>{number(total(samples, 'bubuh_orders_awaiting_payment'))}</dd>
-          </dl>
+          {dashboard === null ? (
+            <p>{words.t('operatorNotReported')}</p>
+          ) : (
+            <>
+              <dl className="facts">
+                <dt>{words.t('operatorAwaiting')}</dt>
+                <dd data-testid="orders-awaiting">
+                  {words.t('operatorAwaitingValue', {
+                    orders: words.number(dashboard.commerce.orders_awaiting_payment),
+                    units: words.number(dashboard.commerce.units_awaiting_payment),
+                  })}
+                </dd>
+                <dt>{words.t('operatorStockUnallocated')}</dt>
+                <dd>{words.number(dashboard.commerce.operator_stock)}</dd>
+              </dl>
+              <table className="breakdown" data-testid="channel-stock">
+                <thead>
+                  <tr>
+                    <th scope="col">{words.t('operatorChannel')}</th>
+                    <th scope="col">{words.t('operatorStock')}</th>
+                    <th scope="col">{words.t('operatorAwaitingShort')}</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {dashboard.commerce.channels.map((channel) => (
+                    <tr key={channel.id} data-channel={channel.id}>
+                      <th scope="row">
+                        {channel.name === channel.id ? channel.id : `${channel.name} (${channel.id})`}
+                      </th>
+                      <td>{words.number(channel.stock)}</td>
+                      <td>{words.number(channel.orders_awaiting_payment)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </>
+          )}
+        </section>
+        <section className="card tile" aria-labelledby="tile-room">
+          <h2 id="tile-room">{words.t('operatorRoom')}</h2>
+          {room === null ? (
+            <p data-testid="waiting-room-off">{words.t('operatorRoomOff')}</p>
+          ) : (
+            <dl className="facts">
+              <dt>{words.t('operatorRoomWaiting')}</dt>
+              <dd>{words.number(room.waiting)}</dd>
+              <dt>{words.t('operatorRoomAdmitted')}</dt>
+              <dd>
+                {words.t('operatorRoomAdmittedValue', {
+                  admitted: words.number(room.admitted),
+                  capacity: words.number(room.capacity),
+                })}
+              </dd>
+            </dl>
+          )}
         </section>
       </div>
       {problem ? <Problem>{errorText(problem, words.language)}</Problem> : null}

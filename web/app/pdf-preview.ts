@@ -55,6 +55,13 @@ export interface PreviewDocument {
   destroy(): void;
 }
 
+/** A drawing given up because a newer one of the same document started (its caller has moved on). */
+export class Superseded extends Error {
+  constructor() {
+    super('superseded by a newer drawing');
+  }
+}
+
 export class PasswordNeeded extends Error {
   constructor(readonly wrong: boolean) {
     super(wrong ? 'wrong password' : 'password needed');
@@ -80,11 +87,20 @@ export async function openPreview(bytes: Uint8Array, password?: string): Promise
     throw error;
   }
   let current: pdfjs.RenderTask | null = null;
+  let generation = 0;
   return {
     pageCount: document.numPages,
     async render(number, canvas, cssWidth) {
-      current?.cancel();
+      // One drawing on the canvas at a time: a newer call cancels the older one and waits until its
+      // task has let go of the canvas (pdf.js refuses a second render() on a canvas still in use); an
+      // older call that finds a newer one started gives way.
+      generation += 1;
+      const mine = generation;
+      const previous = current;
+      previous?.cancel();
+      if (previous) await previous.promise.catch(() => undefined);
       const page = await document.getPage(number);
+      if (mine !== generation) throw new Superseded();
       const base = page.getViewport({ scale: 1 });
       const scale = cssWidth / base.width;
       const ratio = Math.min(window.devicePixelRatio || 1, 2);
@@ -95,9 +111,10 @@ export async function openPreview(bytes: Uint8Array, password?: string): Promise
       canvas.style.height = `${(cssWidth * base.height) / base.width}px`;
       const context = canvas.getContext('2d');
       if (!context) throw new Error('no 2D canvas');
-      current = page.render({ canvas, canvasContext: context, viewport });
+      const task = page.render({ canvas, canvasContext: context, viewport });
+      current = task;
       try {
-        await current.promise;
+        await task.promise;
       } catch (error) {
         if ((error as { name?: string }).name !== 'RenderingCancelledException') throw error;
       }

@@ -28,6 +28,39 @@ import type { PreviewDocument, PreviewPage } from './pdf-preview.js';
 import { Link, paths } from './router.js';
 import { Note, Problem, ScreenHeading, useSession } from './ui.js';
 
+/** The smallest legible label; a seal drawn smaller than that shows an icon instead of clipped text. */
+export const sealLabelPxMin = 9;
+const sealLabelPxMax = 16;
+
+/**
+ * How the seal's label fits a box `sidePx` wide inside its 2 px borders: on one line ("e-meterai",
+ * about 5.6 em in bold), else on two ("e-" / "meterai", about 4.6 em), at a font size of at least
+ * `sealLabelPxMin`; null when neither can be read at that size (the box then shows an icon).
+ */
+export function sealLabel(sidePx: number): { readonly px: number; readonly lines: 1 | 2 } | null {
+  const room = sidePx - 10;
+  const oneLine = Math.floor(room / 5.6);
+  if (oneLine >= sealLabelPxMin) return { px: Math.min(sealLabelPxMax, oneLine), lines: 1 };
+  const twoLines = Math.floor(room / 4.6);
+  return twoLines >= sealLabelPxMin ? { px: twoLines, lines: 2 } : null;
+}
+
+/** A rosette: the seal's mark when the box is too small for its label (the box carries the name). */
+function SealIcon() {
+  return (
+    <svg className="seal-icon" viewBox="0 0 24 24" aria-hidden="true" focusable="false">
+      <circle cx="12" cy="9.5" r="6" fill="none" stroke="currentColor" strokeWidth="2.2" />
+      <path
+        d="M8.6 14.5 7 22l5-2.6 5 2.6-1.6-7.5"
+        fill="none"
+        stroke="currentColor"
+        strokeWidth="2.2"
+        strokeLinejoin="round"
+      />
+    </svg>
+  );
+}
+
 /** The stamper's bounds for the seal's side, in points (src/seal/seal.ts). */
 export const sealSizeMin = 40;
 export const sealSizeMax = 150;
@@ -200,6 +233,7 @@ export function StampScreen() {
 
   const scale = page ? cssWidth / page.widthPt : 1;
   const offPage = page ? sealOffPage(placement, page) : false;
+  const label = sealLabel(placement.size * scale);
   const coversText = page && !offPage ? overText(placement, page) : false;
 
   const onPointerDown = (event: PointerEvent<HTMLDivElement>) => {
@@ -470,7 +504,7 @@ export function StampScreen() {
                         top: `${(page.heightPt - placement.y - placement.size) * scale}px`,
                         width: `${placement.size * scale}px`,
                         height: `${placement.size * scale}px`,
-                        fontSize: `${Math.max(6, Math.round((placement.size * scale) / 6))}px`,
+                        fontSize: `${label?.px ?? sealLabelPxMin}px`,
                       }}
                       onPointerDown={onPointerDown}
                       onPointerMove={onPointerMove}
@@ -478,7 +512,17 @@ export function StampScreen() {
                       onPointerCancel={onPointerUp}
                       onKeyDown={onKeyDown}
                     >
-                      <span>e-meterai</span>
+                      {label === null ? (
+                        <SealIcon />
+                      ) : label.lines === 1 ? (
+                        <span>e-meterai</span>
+                      ) : (
+                        <span>
+                          e-
+                          <br />
+                          meterai
+                        </span>
+                      )}
                     </div>
                   ) : null}
                 </div>

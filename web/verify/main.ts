@@ -5,6 +5,7 @@
  * anything anywhere else.
  */
 import { isBubuhError } from '../../src/errors.js';
+import { normaliseSerial, serialProblem } from '../../src/seal/serial.js';
 import { type VerificationReport, type Verdict, verifyDocument } from '../../src/verify/verify-document.js';
 import type { SignatureChecks, SignatureFinding } from '../../src/verify/verify-document.js';
 
@@ -27,9 +28,15 @@ const staticTexts = {
   dropHint: { id: 'atau seret berkas PDF ke kotak ini.', en: 'or drop a PDF file onto this box.' },
   passwordLabel: { id: 'Kata sandi dokumen', en: 'Document password' },
   passwordSubmit: { id: 'Periksa dengan kata sandi', en: 'Check with password' },
+  serialLabel: { id: 'Atau ketik nomor seri e-meterai', en: 'Or type an e-meterai serial' },
+  serialSubmit: { id: 'Periksa nomor seri', en: 'Check the serial' },
+  serialHint: {
+    id: '22 huruf dan angka, tertera di bawah kode QR meterai. Salah ketik langsung ketahuan dari dua karakter terakhirnya.',
+    en: '22 letters and digits, printed below the seal’s QR code. Its last two characters catch a typo at once.',
+  },
   footer: {
-    id: 'Tanda tangan, rantai sertifikat, nomor seri, dan segel diperiksa terhadap sertifikat akar e-meterai yang diterbitkan. Pemeriksaan daring (pencabutan dan pemakaian ulang nomor seri) tidak termasuk di halaman ini.',
-    en: 'Signatures, certificate chain, serial and seal are checked against the published e-meterai root certificate. Online checks (revocation and serial reuse) are not part of this page.',
+    id: 'Tanda tangan, rantai sertifikat, nomor seri, dan segel diperiksa terhadap sertifikat akar e-meterai yang diterbitkan. Pemeriksaan daring nomor seri (terdaftar atau dicabut) hanya dilakukan bila Anda memintanya, dan hanya nomor serinya yang dikirim.',
+    en: 'Signatures, certificate chain, serial and seal are checked against the published e-meterai root certificate. The online check of a serial (registered or revoked) happens only when you ask for it, and only the serial is sent.',
   },
 } as const satisfies Record<string, Text>;
 
@@ -75,6 +82,40 @@ const texts = {
   notApplicable: { id: 'tidak berlaku', en: 'not applicable' },
   absent: { id: 'tidak ada', en: 'absent' },
   findingsHeading: { id: 'Temuan', en: 'Findings' },
+  serialProblem_length: {
+    id: 'Nomor seri harus 22 karakter (sekarang {count}). Periksa kembali.',
+    en: 'A serial has 22 characters (this has {count}). Check it again.',
+  },
+  serialProblem_charset: {
+    id: 'Nomor seri hanya memakai huruf A–Z dan angka 0–9.',
+    en: 'A serial uses only the letters A–Z and digits 0–9.',
+  },
+  serialProblem_check: {
+    id: 'Nomor seri ini salah ketik: dua karakter terakhirnya tidak cocok. Periksa setiap karakternya.',
+    en: 'This serial has a typo: its last two characters do not match. Check each character.',
+  },
+  onlineButton: { id: 'Periksa nomor seri ini secara daring', en: 'Check this serial online' },
+  onlineHint: {
+    id: 'Hanya nomor seri yang dikirim ke server, bukan berkasnya.',
+    en: 'Only the serial is sent to the server, not the file.',
+  },
+  onlineChecking: { id: 'Memeriksa nomor seri di server …', en: 'Checking the serial on the server …' },
+  online_valid: {
+    id: 'Terdaftar: nomor seri ini diterbitkan pada {time} dan tidak dicabut.',
+    en: 'Registered: this serial was issued on {time} and is not revoked.',
+  },
+  online_revoked: {
+    id: 'DICABUT: nomor seri ini sudah dicabut ({time}). Jangan terima dokumen ini sebagai bermeterai.',
+    en: 'REVOKED: this serial was revoked ({time}). Do not accept this document as stamped.',
+  },
+  online_unknown: {
+    id: 'TIDAK TERDAFTAR: nomor seri ini tidak pernah diterbitkan oleh server ini.',
+    en: 'NOT REGISTERED: this serial was never issued by this server.',
+  },
+  online_failed: {
+    id: 'Pemeriksaan daring gagal ({problem}). Coba lagi nanti.',
+    en: 'The online check failed ({problem}). Try again later.',
+  },
 } as const satisfies Record<string, Text>;
 
 const verdictTexts: Readonly<Record<Verdict, { label: Text; explanation: Text; tone: string }>> = {
@@ -159,14 +200,31 @@ type Outcome =
   | { readonly kind: 'report'; readonly report: VerificationReport; readonly ms: number; readonly file: File }
   | { readonly kind: 'error'; readonly message: Text };
 
+/** What the public serial record (GET /v1/serials/{serial}) said, asked for only by a click. */
+type OnlineOutcome =
+  | { readonly kind: 'checking' }
+  | { readonly kind: 'valid' | 'revoked'; readonly time: string }
+  | { readonly kind: 'unknown' }
+  | { readonly kind: 'failed'; readonly problem: string };
+
 interface State {
   language: Language;
   file: File | null;
   outcome: Outcome | null;
   runs: number;
+  /** The typed serial's problem, shown under the field; null when there is none to show. */
+  typedProblem: { readonly key: 'length' | 'charset' | 'check'; readonly count: number } | null;
+  online: Map<string, OnlineOutcome>;
 }
 
-const state: State = { language: 'id', file: null, outcome: null, runs: 0 };
+const state: State = {
+  language: 'id',
+  file: null,
+  outcome: null,
+  runs: 0,
+  typedProblem: null,
+  online: new Map(),
+};
 
 function element<T extends HTMLElement>(id: string): T {
   const found = document.getElementById(id);
@@ -189,6 +247,9 @@ const ui = {
   summary: element<HTMLParagraphElement>('file-summary'),
   reasons: element<HTMLUListElement>('reasons'),
   signatures: element<HTMLOListElement>('signatures'),
+  serialForm: element<HTMLFormElement>('serial-form'),
+  serialInput: element<HTMLInputElement>('serial-input'),
+  serialProblem: element<HTMLParagraphElement>('serial-problem'),
 };
 
 function say(text: Text, details: Readonly<Record<string, string | number>> = {}): string {
@@ -323,6 +384,7 @@ function render(): void {
   }
   ui.language.textContent = texts.languageButton[state.language];
   ui.language.lang = state.language === 'id' ? 'en' : 'id';
+  renderTypedProblem();
   const outcome = state.outcome;
   if (outcome === null) {
     ui.status.className = 'status';
@@ -398,6 +460,7 @@ function renderSignature(
         }),
   );
   item.append(facts);
+  if (signature.serial !== null) item.append(renderOnline(signature.serial));
 
   const table = make('table', undefined, { class: 'checks' });
   table.append(make('caption', say(texts.checksCaption), { class: 'visually-hidden' }));
@@ -435,6 +498,91 @@ function renderSignature(
   }
   return item;
 }
+
+function renderTypedProblem(): void {
+  const problem = state.typedProblem;
+  ui.serialProblem.hidden = problem === null;
+  ui.serialInput.setAttribute('aria-invalid', problem === null ? 'false' : 'true');
+  ui.serialProblem.dataset['problem'] = problem?.key ?? '';
+  ui.serialProblem.textContent =
+    problem === null ? '' : say(texts[`serialProblem_${problem.key}`], { count: problem.count });
+}
+
+/** The optional online check of one serial: a button, then what the registry said. */
+function renderOnline(serial: string): HTMLDivElement {
+  const box = make('div', undefined, { class: 'online', 'data-serial': serial });
+  const outcome = state.online.get(serial);
+  const button = make('button', say(texts.onlineButton), { type: 'button', class: 'online-check' });
+  button.disabled = outcome?.kind === 'checking';
+  button.addEventListener('click', () => void checkOnline(serial));
+  box.append(button, make('p', say(texts.onlineHint), { class: 'hint' }));
+  const result = make('p', undefined, { class: 'online-result', role: 'status' });
+  if (outcome !== undefined) {
+    result.dataset['status'] = outcome.kind;
+    result.textContent =
+      outcome.kind === 'checking'
+        ? say(texts.onlineChecking)
+        : outcome.kind === 'failed'
+          ? say(texts.online_failed, { problem: outcome.problem })
+          : outcome.kind === 'unknown'
+            ? say(texts.online_unknown)
+            : say(texts[`online_${outcome.kind}`], { time: formatTime(outcome.time) });
+  }
+  box.append(result);
+  return box;
+}
+
+interface SerialRecordBody {
+  readonly status: 'valid' | 'revoked';
+  readonly stamped_at: string;
+  readonly revocation: { readonly revoked_at: string } | null;
+}
+
+/** Asks the public registry about one serial; only the serial goes out, never the file. */
+async function checkOnline(serial: string): Promise<void> {
+  state.online.set(serial, { kind: 'checking' });
+  render();
+  let outcome: OnlineOutcome;
+  try {
+    const response = await fetch(`/v1/serials/${encodeURIComponent(serial)}`, {
+      credentials: 'omit',
+      cache: 'no-store',
+      headers: { accept: 'application/json' },
+    });
+    if (response.status === 404) {
+      outcome = { kind: 'unknown' };
+    } else if (!response.ok) {
+      outcome = { kind: 'failed', problem: `HTTP ${response.status}` };
+    } else {
+      const record = (await response.json()) as SerialRecordBody;
+      outcome =
+        record.status === 'revoked'
+          ? { kind: 'revoked', time: record.revocation?.revoked_at ?? record.stamped_at }
+          : { kind: 'valid', time: record.stamped_at };
+    }
+  } catch (error) {
+    outcome = { kind: 'failed', problem: String((error as Error).message) };
+  }
+  state.online.set(serial, outcome);
+  render();
+  document.body.dataset['online'] = outcome.kind;
+}
+
+ui.serialForm.addEventListener('submit', (event) => {
+  // The form never submits itself: a valid serial opens its public page, a typo is said here.
+  event.preventDefault();
+  const typed = ui.serialInput.value;
+  const problem = serialProblem(typed);
+  if (problem === null) {
+    state.typedProblem = null;
+    renderTypedProblem();
+    window.location.assign(`/s/${normaliseSerial(typed)}`);
+    return;
+  }
+  state.typedProblem = { key: problem, count: normaliseSerial(typed).length };
+  renderTypedProblem();
+  ui.serialInput.focus();
+});
 
 ui.file.addEventListener('change', () => {
   const file = ui.file.files?.[0];

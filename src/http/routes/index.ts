@@ -18,6 +18,7 @@ import { connectionRoutes } from '../../connections/hooks.js';
 import { waitingRoomRoutes } from '../../waiting-room/routes.js';
 import { admissionRoutes } from '../../overload/hooks.js';
 import { devRoutes } from '../../web/dev-routes.js';
+import { operatorDashboardRoutes } from '../../web/operator-dashboard.js';
 
 export type RouteModule = (app: FastifyInstance, node: BubuhNode) => Promise<void> | void;
 
@@ -38,4 +39,5 @@ export const routeModules: readonly RouteModule[] = [
   commerceRoutes,
   tsaRoutes,
   devRoutes,
+  operatorDashboardRoutes,
 ];

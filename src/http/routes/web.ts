@@ -8,7 +8,8 @@
  *
  * The page's Content-Security-Policy is part of the promise that a checked file never leaves the
  * device: the page may load only its own scripts and styles, and may connect only to this origin (for
- * the root certificate); forms go nowhere, and no other page may frame it. The app's policy is the same
+ * the root certificate, and the serial's public record when the person asks for the online check);
+ * forms go nowhere, and no other page may frame it. The app's policy is the same
  * with two additions for the PDF preview on its stamp screen: a same-origin worker, and one named
  * Trusted Types policy that admits only that worker's own asset URL.
  */
@@ -75,7 +76,8 @@ const pageSchema = {
   summary: 'The verifier page (HTML): checks a PDF in the browser, which never uploads it',
   description:
     'text/html; 503 WEB_NOT_BUILT when the server was built without its web front end. The page fetches only ' +
-    'its own assets under /assets/ and GET /pki/root.der.',
+    'its own assets under /assets/ and GET /pki/root.der, and GET /v1/serials/{serial} (the serial alone) ' +
+    'when asked to check a serial online; a typed serial that passes its check characters opens /s/{serial}.',
   tags: ['web'],
 };
 const appSchema = {
