@@ -178,7 +178,10 @@ function writeRows(statements: SqliteStatements, state: BatchState): void {
   }
 }
 
-/** One durable SQLite transaction (BEGIN IMMEDIATE … COMMIT with synchronous=FULL) for the batch. */
+/**
+ * One SQLite transaction (BEGIN IMMEDIATE … COMMIT) for the batch; it is durable before the caller
+ * hears of it (`storage/wal-sync.ts`, when the connection is given back).
+ */
 export function commitSqliteBatch(
   statements: SqliteStatements,
   operations: readonly LedgerOperation[],
