@@ -148,6 +148,8 @@ async function startDeployment(): Promise<Deployment> {
     // Every virtual applicant sends its own address in X-Forwarded-For (one trusted proxy hop), so the
     // per-address limits (rate limits, OTP sends) see many applicants, not one 127.0.0.1.
     BUBUH_PAYMENT_RECONCILE_DELAY_S: '5',
+    // A notification lost to the overload is settled by reconciliation within seconds, not a minute.
+    BUBUH_PAYMENT_RECONCILE_INTERVAL_MS: '2000',
     ...(chaos ? { BUBUH_STAMP_RESERVATION_TIMEOUT_S: '10' } : {}),
     ...rateLimitEnv(),
   };
