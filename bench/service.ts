@@ -111,6 +111,10 @@ async function main(): Promise<void> {
       LOG_LEVEL: 'warn',
       BUBUH_STAMP_QUEUE_MAX: '4096',
       BUBUH_STAMP_UPLOADS_PER_ACCOUNT: '64',
+      // The load comes from one address: this measures the service, not one client's budgets (the
+      // rate limits and the per-address upload limit would refuse it as the single client it is).
+      BUBUH_RATE_LIMITS: 'off',
+      BUBUH_UPLOADS_PER_IP: '1024',
       // BENCH_DATABASE_URL: run the server on PostgreSQL (an empty database) instead of SQLite.
       ...(process.env['BENCH_DATABASE_URL'] ? { DATABASE_URL: process.env['BENCH_DATABASE_URL'] } : {}),
     };
