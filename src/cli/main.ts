@@ -216,7 +216,10 @@ const stamp: Command = async (config, flags) => {
   const pdf = readInput(options.input);
   const node = await createNode(config, createLogger('silent'));
   try {
-    const stamper = await createNodeStamper(config, node.ledger);
+    // B-LT: the /DSS also carries the issuing CA's current CRL, read from (and reissued against) the
+    // revocations in the database.
+    const longTerm = flags.options['lt'] === 'yes';
+    const stamper = await createNodeStamper(config, node.ledger, longTerm ? { storage: node.storage } : {});
     const quota = await provisionDevelopmentQuota(node.ledger);
     const issued = await stamper.issue({
       pdf,
@@ -226,7 +229,7 @@ const stamp: Command = async (config, flags) => {
       ...(options.sizePt !== undefined ? { sizePt: options.sizePt } : {}),
       ...(flags.options['password'] !== undefined ? { password: flags.options['password'] } : {}),
       ...(flags.options['reason'] !== undefined ? { reason: flags.options['reason'] } : {}),
-      ...(flags.options['lt'] === 'yes' ? { longTerm: true } : {}),
+      ...(longTerm ? { longTerm: true } : {}),
     });
     writeFileSync(options.output, issued.pdf);
     const [account] = await node.ledger.lookupAccounts([quota.accountId]);

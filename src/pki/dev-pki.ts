@@ -42,6 +42,11 @@ export interface SignerCertificateOptions {
   readonly nodeName?: string;
   /** The issue time; default now. */
   readonly now?: Date;
+  /**
+   * A signer certificate that must not sign any more (it was revoked): when it is still this node's
+   * current one, a fresh one is issued whatever its remaining life.
+   */
+  readonly replacing?: Uint8Array;
 }
 
 export const ROOT_CA_SUBJECT = 'CN=bubuh Development Root CA (NOT FOR PRODUCTION), O=bubuh, C=ID';

@@ -97,4 +97,9 @@ export const pkiErrorDefinitions = {
     id: 'Sertifikat TSA {subject} tidak dapat dipasang: {problem}.',
     en: 'The TSA certificate {subject} cannot be installed: {problem}.',
   },
+  PKI_SIGNER_REVOKED: {
+    status: 503,
+    id: 'Sertifikat penanda tangan node ini (nomor seri {serial}) sudah dicabut dan belum dapat diganti, jadi node ini tidak membubuhkan meterai. Periksa CA penerbit dan penyimpanan kunci, lalu coba lagi.',
+    en: "This node's signer certificate (serial {serial}) has been revoked and could not be replaced yet, so this node does not stamp. Check the issuing CA and the key store, then try again.",
+  },
 } as const satisfies Record<string, ErrorDefinition>;

@@ -331,6 +331,8 @@ export function signerRenewalDue(certificate: Uint8Array, now: Date): boolean {
 }
 
 function signerNeedsRenewal(pki: DevPki, options: SignerCertificateOptions, now: Date): boolean {
+  if (options.replacing !== undefined && Buffer.from(options.replacing).equals(pki.signer.certificate))
+    return true;
   // A signer left from an earlier hierarchy (a production CA imported over it) chains to nothing.
   if (!issuedBy(pki.signer.certificate, pki.issuingCa.certificate)) return true;
   const keyAlgorithm = options.keyAlgorithm ?? signerKeyAlgorithmOf(pki.signer.certificate);

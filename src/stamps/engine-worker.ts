@@ -1,8 +1,10 @@
 /**
  * One worker thread of the stamping pool: builds this node's stamping environment from the
  * configuration it was given, then stamps; when the signer certificate nears its end, the next stamp
- * renews it first (src/pki/signer-renewal.ts) while stamps already running finish with the old one. Refusals travel back as codes (errors lose their class
- * crossing threads); a task whose deadline passed while it queued is refused without being started.
+ * renews it first (src/pki/signer-renewal.ts) while stamps already running finish with the old one; so
+ * does a signer found revoked in the saved CRL (checked at most once a minute). Refusals travel back
+ * as codes (errors lose their class crossing threads); a task whose deadline passed while it queued is
+ * refused without being started.
  */
 import { closeSync, fdatasyncSync, openSync, writeSync } from 'node:fs';
 import { workerData } from 'piscina';
@@ -12,10 +14,26 @@ import { nodeInflateRaw } from '../pdf/inflate-node.js';
 import { stampDocument } from '../stamping/stamp-document.js';
 import { type VerificationReport, verifyDocument } from '../verify/verify-document.js';
 import { type ConfiguredStampEnvironment, createStampEnvironment } from '../services/node-stamper.js';
+import { configuredPkiPaths } from '../pki/key-files.js';
 import { createSignerRenewal, type SignerRenewal } from '../pki/signer-renewal.js';
+import { crlFileRevocationCheck } from '../pki/signer-revocation.js';
 import type { EngineOutcome, EngineTask, VerifyTask } from './engine-pool.js';
 
 let environment: SignerRenewal<ConfiguredStampEnvironment> | null = null;
+
+function workerSignerRenewal(config: Config): SignerRenewal<ConfiguredStampEnvironment> {
+  const revoked = crlFileRevocationCheck(configuredPkiPaths(config));
+  return createSignerRenewal({
+    build: (now, replacing) =>
+      createStampEnvironment(config, {
+        now,
+        ...(replacing === undefined ? {} : { replacingSigner: replacing }),
+      }),
+    certificateOf: (built) => built.environment.signer.certificate,
+    close: (built) => built.close(),
+    revoked: (built) => revoked(built.environment.signer.certificate, built.issuingCaCertificate),
+  });
+}
 
 export default async function stampTask(task: EngineTask): Promise<EngineOutcome> {
   const started = Date.now();
@@ -27,11 +45,7 @@ export default async function stampTask(task: EngineTask): Promise<EngineOutcome
       queuedMs: started - task.queuedAt,
     };
   }
-  environment ??= createSignerRenewal({
-    build: (now) => createStampEnvironment((workerData as { config: Config }).config, { now }),
-    certificateOf: (built) => built.environment.signer.certificate,
-    close: (built) => built.close(),
-  });
+  environment ??= workerSignerRenewal((workerData as { config: Config }).config);
   try {
     const { result, signerFingerprint } = await environment.use(async (built) => ({
       result: await stampDocument(

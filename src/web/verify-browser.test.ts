@@ -2,8 +2,10 @@
  * The verifier page in headless Chromium against a running node: a PDF stamped with the node's own
  * development PKI is verified in the page (`valid`, with its serial shown), a copy with one byte
  * changed inside the signed range gets the verifier's exact verdict for it, and every request the page
- * makes is recorded: only same-origin GETs without a body, for the page, its assets and the root
- * certificate. The file never leaves the browser. The optional online check sends only the serial (one
+ * makes is recorded: only same-origin GETs without a body, for the page, its assets, the root
+ * certificate and the CRL. The file never leaves the browser. Once the signer certificate is revoked, a
+ * fresh page load gets the reissued CRL and shows the stamp invalid (certificate_revoked); when the CRL
+ * cannot be fetched, the page still verifies and says that revocation could not be checked. The optional online check sends only the serial (one
  * GET of its public record), and a typed serial's typo is caught in the page before any request; a valid
  * one opens its public page `/s/{serial}`.
  */
@@ -21,7 +23,9 @@ import { assetsPrefix, verifyPageFile, verifyPagePath, webDirectory } from '../h
 import { createLogger } from '../logger.js';
 import { createNode } from '../node.js';
 import { minimalPdf } from '../pdf/fixture-builder.js';
+import { certificateSerialOf } from '../pki/crl.js';
 import { loadDevPki } from '../pki/key-files.js';
+import { fingerprintOf, revokeCertificate } from '../pki/revocations.js';
 import { createNodeStamper } from '../services/node-stamper.js';
 import { provisionDevelopmentQuota } from '../services/provision-development.js';
 import { verifyDocument } from '../verify/verify-document.js';
@@ -79,12 +83,15 @@ test('the verifier page checks a stamped PDF in Chromium and sends nothing but G
     const tampered = stamped.pdf.slice();
     tampered[position] = 0x32; // '1' → '2' inside the page's content stream
 
-    // What the same verifier says in Node, for the same root: the page must say exactly this.
+    // What the same verifier says in Node, for the same root and the CRL the page will fetch (saved
+    // by this first request, served unchanged until a revocation): the page must say exactly this.
     const pki = await loadDevPki(dataDir);
     assert.ok(pki !== null);
     const trustAnchors = [pki.root.certificate];
-    const nodeValid = await verifyDocument(stamped.pdf, { trustAnchors });
-    const nodeTampered = await verifyDocument(tampered, { trustAnchors });
+    const fetchCrl = async () => new Uint8Array(await (await fetch(`${origin}/pki/crl.der`)).arrayBuffer());
+    const crls = [await fetchCrl()];
+    const nodeValid = await verifyDocument(stamped.pdf, { trustAnchors, crls });
+    const nodeTampered = await verifyDocument(tampered, { trustAnchors, crls });
     assert.equal(nodeValid.verdict, 'valid');
     assert.equal(nodeTampered.verdict, 'invalid');
 
@@ -177,12 +184,18 @@ test('the verifier page checks a stamped PDF in Chromium and sends nothing but G
       times.push(timed.ms);
     }
 
-    // Every request: a same-origin GET with no body, for the page, its assets or the root certificate.
+    // Every request: a same-origin GET with no body, for the page, its assets, the root certificate or
+    // the CRL.
     // The build also holds the web app's assets (app-*, pdf-preview-*, the PDF worker): not the page's.
     const assets = (await readdir(join(directory, 'assets'))).filter(
       (name) => !/\.(gz|br)$/.test(name) && name.startsWith('verify-'),
     );
-    const allowed = new Set([verifyPagePath, '/pki/root.der', ...assets.map((name) => assetsPrefix + name)]);
+    const allowed = new Set([
+      verifyPagePath,
+      '/pki/root.der',
+      '/pki/crl.der',
+      ...assets.map((name) => assetsPrefix + name),
+    ]);
     for (const request of requests) {
       const url = new URL(request.url);
       assert.equal(url.origin, origin, request.url);
@@ -195,6 +208,8 @@ test('the verifier page checks a stamped PDF in Chromium and sends nothing but G
       [...allowed].sort(),
     );
     assert.equal(requests.filter((request) => request.url.endsWith('/pki/root.der')).length, 1);
+    assert.equal(requests.filter((request) => request.url.endsWith('/pki/crl.der')).length, 1);
+    assert.equal(await page.locator('#revocation-note').isHidden(), true);
 
     // The optional online check, asked for by a click: one GET of the serial's public record, no body.
     const beforeOnline = requests.length;
@@ -244,6 +259,89 @@ test('the verifier page checks a stamped PDF in Chromium and sends nothing but G
       (await page.locator('body').textContent()) ?? '',
       /Terdaftar: nomor seri ini diterbitkan oleh bubuh\./,
     );
+
+    // The signer certificate revoked an hour before the stamp was signed: a fresh page load fetches the
+    // reissued CRL and shows the stamp invalid, exactly as the verifier in Node with that CRL.
+    await revokeCertificate(node.storage, {
+      serial: certificateSerialOf(pki.signer.certificate),
+      reason: 'keyCompromise',
+      issuerFingerprint: fingerprintOf(pki.issuingCa.certificate),
+      now: new Date(Date.now() - 3_600_000),
+    });
+    const revokedCrls = [await fetchCrl()];
+    const nodeRevoked = await verifyDocument(stamped.pdf, { trustAnchors, crls: revokedCrls });
+    assert.equal(nodeRevoked.verdict, 'invalid');
+    assert.equal(nodeRevoked.signatures[0]!.checks.revocation, 'certificate_revoked');
+    const revokedContext = await browser.newContext({ locale: 'id-ID' });
+    const revokedRequests: RecordedRequest[] = [];
+    revokedContext.on('request', (request) =>
+      revokedRequests.push({ method: request.method(), url: request.url(), body: request.postData() }),
+    );
+    const revokedPage = await revokedContext.newPage();
+    const fresh = async (target: typeof page, name: string, bytes: Uint8Array) => {
+      await target.goto(`${origin}${verifyPagePath}`);
+      await target.locator('body[data-state="ready"]').waitFor({ state: 'attached' });
+      await target.setInputFiles('#file', { name, mimeType: 'application/pdf', buffer: Buffer.from(bytes) });
+      await target.locator('body[data-run="1"]').waitFor({ state: 'attached', timeout: 30_000 });
+      return {
+        state: await target.getAttribute('body', 'data-state'),
+        verdict: await target.locator('#verdict').getAttribute('data-verdict'),
+      };
+    };
+    assert.deepEqual(await fresh(revokedPage, 'dicabut.pdf', stamped.pdf), {
+      state: 'done',
+      verdict: 'invalid',
+    });
+    assert.equal(await revokedPage.locator('#verdict').textContent(), 'Tidak sah');
+    assert.equal(
+      await revokedPage.locator('li.signature td[data-check="revocation"]').getAttribute('data-outcome'),
+      'certificate_revoked',
+    );
+    assert.deepEqual(
+      await revokedPage
+        .locator('li.signature td[data-check]')
+        .evaluateAll((cells) =>
+          cells.map((cell) => [cell.getAttribute('data-check'), cell.getAttribute('data-outcome')]),
+        ),
+      Object.entries(nodeRevoked.signatures[0]!.checks),
+    );
+    assert.deepEqual(
+      await revokedPage
+        .locator('li.signature .findings li')
+        .evaluateAll((items) => items.map((item) => [item.getAttribute('data-code'), item.textContent])),
+      nodeRevoked.signatures[0]!.findings.map((found) => [found.code, found.id]),
+    );
+    assert.equal(await revokedPage.locator('#revocation-note').isHidden(), true);
+    assert.deepEqual(
+      revokedRequests
+        .filter((request) => request.url.includes('/pki/'))
+        .map((request) => [request.method, new URL(request.url).pathname, request.body]),
+      [
+        ['GET', '/pki/root.der', null],
+        ['GET', '/pki/crl.der', null],
+      ],
+    );
+    await revokedContext.close();
+
+    // The CRL cannot be fetched: the page verifies without it and says revocation was not checked.
+    const noCrlContext = await browser.newContext({ locale: 'id-ID' });
+    await noCrlContext.route('**/pki/crl.der', (route) => route.abort());
+    const noCrlPage = await noCrlContext.newPage();
+    const nodeNoCrl = await verifyDocument(stamped.pdf, { trustAnchors });
+    assert.deepEqual(await fresh(noCrlPage, 'tanpa-crl.pdf', stamped.pdf), {
+      state: 'done',
+      verdict: nodeNoCrl.verdict,
+    });
+    assert.equal(
+      await noCrlPage.locator('li.signature td[data-check="revocation"]').getAttribute('data-outcome'),
+      'unknown',
+    );
+    assert.equal(await noCrlPage.locator('#revocation-note').isVisible(), true);
+    assert.match(
+      (await noCrlPage.locator('#revocation-note').textContent()) ?? '',
+      /^Pencabutan sertifikat tidak dapat diperiksa: daftar sertifikat yang dicabut \(CRL\) tidak dapat diambil dari server \(.+\)\. Hasil di atas tidak memperhitungkan sertifikat yang mungkin sudah dicabut\.$/,
+    );
+    await noCrlContext.close();
 
     let gzipBytes = 0;
     for (const name of assets) gzipBytes += (await readFile(join(directory, 'assets', `${name}.gz`))).length;

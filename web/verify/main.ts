@@ -1,8 +1,9 @@
 /**
  * "Periksa dokumen e-meterai": the verifier page. The chosen PDF is read and verified in this page by the
- * same `verifyDocument` the server runs; the only request the page makes is for the published root
- * certificate (`/pki/root.der`). The page's Content-Security-Policy (set by the server) forbids sending
- * anything anywhere else.
+ * same `verifyDocument` the server runs; the only requests the page makes are for the published root
+ * certificate (`/pki/root.der`) and the issuing CA's CRL (`/pki/crl.der`, so a revoked signer shows
+ * revoked; without it the check goes on and the page says revocation was not checked). The page's
+ * Content-Security-Policy (set by the server) forbids sending anything anywhere else.
  */
 import { isBubuhError } from '../../src/errors.js';
 import { normaliseSerial, serialProblem } from '../../src/seal/serial.js';
@@ -21,8 +22,8 @@ const staticTexts = {
     en: 'The file is not sent anywhere — it is checked on your device.',
   },
   privacyMore: {
-    id: 'Pemeriksaan berjalan di peramban ini. Halaman hanya mengambil sertifikat akar e-meterai dari server ini.',
-    en: 'The check runs in this browser. The page only fetches the e-meterai root certificate from this server.',
+    id: 'Pemeriksaan berjalan di peramban ini. Halaman hanya mengambil sertifikat akar e-meterai dan daftar sertifikat yang dicabut (CRL) dari server ini.',
+    en: 'The check runs in this browser. The page only fetches the e-meterai root certificate and the certificate revocation list (CRL) from this server.',
   },
   choose: { id: 'Pilih berkas PDF', en: 'Choose a PDF file' },
   dropHint: { id: 'atau seret berkas PDF ke kotak ini.', en: 'or drop a PDF file onto this box.' },
@@ -51,6 +52,10 @@ const texts = {
   anchorsFailed: {
     id: 'Sertifikat akar e-meterai tidak dapat diambil dari server ({problem}), jadi dokumen tidak dapat diperiksa. Muat ulang halaman atau coba lagi nanti.',
     en: 'The e-meterai root certificate could not be fetched from the server ({problem}), so the document cannot be checked. Reload the page or try again later.',
+  },
+  crlFailed: {
+    id: 'Pencabutan sertifikat tidak dapat diperiksa: daftar sertifikat yang dicabut (CRL) tidak dapat diambil dari server ({problem}). Hasil di atas tidak memperhitungkan sertifikat yang mungkin sudah dicabut.',
+    en: 'Certificate revocation could not be checked: the certificate revocation list (CRL) could not be fetched from the server ({problem}). The result above does not account for certificates that may have been revoked.',
   },
   passwordNeeded: {
     id: 'Dokumen ini dilindungi kata sandi. Masukkan kata sandi pembukanya; kata sandi juga tidak dikirim ke mana pun.',
@@ -197,7 +202,14 @@ const passingOutcomes = new Set(['ok', 'not_applicable', 'absent']);
 const passwordCodes = new Set(['PDF_PASSWORD_REQUIRED', 'PDF_PASSWORD_INCORRECT']);
 
 type Outcome =
-  | { readonly kind: 'report'; readonly report: VerificationReport; readonly ms: number; readonly file: File }
+  | {
+      readonly kind: 'report';
+      readonly report: VerificationReport;
+      readonly ms: number;
+      readonly file: File;
+      /** Why the CRL could not be fetched (revocation went unchecked); null when it was used. */
+      readonly crlProblem: string | null;
+    }
   | { readonly kind: 'error'; readonly message: Text };
 
 /** What the public serial record (GET /v1/serials/{serial}) said, asked for only by a click. */
@@ -245,6 +257,7 @@ const ui = {
   verdict: element<HTMLHeadingElement>('verdict'),
   explanation: element<HTMLParagraphElement>('verdict-explanation'),
   summary: element<HTMLParagraphElement>('file-summary'),
+  revocationNote: element<HTMLParagraphElement>('revocation-note'),
   reasons: element<HTMLUListElement>('reasons'),
   signatures: element<HTMLOListElement>('signatures'),
   serialForm: element<HTMLFormElement>('serial-form'),
@@ -279,6 +292,23 @@ const trustAnchors: Promise<readonly Uint8Array[]> = fetch('/pki/root.der', {
 });
 // Reported when a file is checked; not an unhandled rejection before then.
 trustAnchors.catch(() => undefined);
+
+/**
+ * The issuing CA's current CRL, fetched once from this origin alongside the root. The verifier counts
+ * it only when the issuing CA of a validated chain signed it. A failed fetch does not stop a check: it
+ * runs without the CRL (the document's own /DSS may still carry one) and the page says revocation
+ * could not be checked.
+ */
+const revocationList: Promise<{ readonly crl: Uint8Array | null; readonly problem: string | null }> = fetch(
+  '/pki/crl.der',
+  { credentials: 'omit', cache: 'no-cache' },
+).then(
+  async (response) => {
+    if (!response.ok) return { crl: null, problem: `HTTP ${response.status}` };
+    return { crl: new Uint8Array(await response.arrayBuffer()), problem: null };
+  },
+  (error: unknown) => ({ crl: null, problem: error instanceof Error ? error.message : String(error) }),
+);
 
 function formatSize(bytes: number): string {
   const format = new Intl.NumberFormat(state.language === 'id' ? 'id-ID' : 'en-GB', {
@@ -345,16 +375,18 @@ async function verifyFile(file: File, password?: string): Promise<Outcome> {
       message: fill(texts.anchorsFailed, { problem: String((error as Error).message) }),
     };
   }
+  const { crl, problem: crlProblem } = await revocationList;
   const bytes = new Uint8Array(await file.arrayBuffer());
   const started = performance.now();
   try {
     const report = await verifyDocument(bytes, {
       trustAnchors: anchors,
+      ...(crl === null ? {} : { crls: [crl] }),
       ...(password === undefined ? {} : { password }),
     });
     const ms = performance.now() - started;
     ui.passwordRow.hidden = true;
-    return { kind: 'report', report, ms, file };
+    return { kind: 'report', report, ms, file, crlProblem };
   } catch (error) {
     if (isBubuhError(error)) {
       if (passwordCodes.has(error.code)) {
@@ -403,6 +435,9 @@ function render(): void {
   ui.status.className = 'status';
   ui.status.textContent = '';
   renderReport(outcome.report, outcome.file, outcome.ms);
+  ui.revocationNote.hidden = outcome.crlProblem === null;
+  ui.revocationNote.textContent =
+    outcome.crlProblem === null ? '' : say(texts.crlFailed, { problem: outcome.crlProblem });
 }
 
 function renderReport(report: VerificationReport, file: File, ms: number): void {
