@@ -72,6 +72,7 @@ export interface Config
   readonly stampFileBytesMax: number;
   readonly stampRetentionHours: number;
   readonly stampWorkers: number;
+  readonly stampWorkerNice: number;
   readonly stampQueueMax: number;
   readonly stampDeadlineMs: number;
   readonly stampUploadsPerAccount: number;
@@ -358,6 +359,13 @@ const coreSettings: readonly Setting[] = [
     kind: { type: 'integer', min: 0, max: 256 },
     fallback: 0,
     help: 'worker threads that stamp; 0 means one per CPU core',
+  },
+  {
+    key: 'stampWorkerNice',
+    variable: 'BUBUH_STAMP_WORKER_NICE',
+    kind: { type: 'integer', min: 0, max: 19 },
+    fallback: 10,
+    help: 'scheduling niceness of the stamping threads (Linux): the thread that admits and refuses requests runs first when the CPU is short; 0 leaves them equal',
   },
   {
     key: 'stampQueueMax',

@@ -50,7 +50,9 @@ export type EngineOutcome =
       readonly ok: true;
       readonly result: EngineStampResult;
       readonly queuedMs: number;
+      /** Stamping time in the thread, without the file's write and fsync (`syncMs`). */
       readonly runMs: number;
+      readonly syncMs: number;
     }
   | { readonly ok: false; readonly code: string; readonly details: ErrorDetails; readonly queuedMs: number };
 
@@ -76,6 +78,9 @@ export interface EnginePool {
   close(): Promise<void>;
 }
 
+/** Tasks a stamping thread holds at once: one stamping, the others waiting for their file's fsync. */
+export const FILE_SYNCS_PER_THREAD = 4;
+
 export function enginePoolThreads(config: Config): number {
   return config.stampWorkers > 0 ? config.stampWorkers : Math.max(1, availableParallelism());
 }
@@ -86,6 +91,8 @@ export function createEnginePool(config: Config): EnginePool {
     filename: new URL('./engine-worker.js', import.meta.url).href,
     minThreads: threads,
     maxThreads: threads,
+    // While one stamped file is written and fsync'd on the thread pool, its thread stamps the next.
+    concurrentTasksPerWorker: FILE_SYNCS_PER_THREAD,
     maxQueue: config.stampQueueMax,
     idleTimeout: 60_000,
     workerData: { config },

@@ -6,7 +6,7 @@
  * as codes (errors lose their class crossing threads); a task whose deadline passed while it queued is
  * refused without being started.
  */
-import { closeSync, fdatasyncSync, openSync, writeSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { workerData } from 'piscina';
 import type { Config } from '../config.js';
 import { isBubuhError } from '../errors.js';
@@ -18,6 +18,16 @@ import { configuredPkiPaths } from '../pki/key-files.js';
 import { createSignerRenewal, type SignerRenewal } from '../pki/signer-renewal.js';
 import { crlFileRevocationCheck } from '../pki/signer-revocation.js';
 import type { EngineOutcome, EngineTask, VerifyTask } from './engine-pool.js';
+import { lowerCurrentThreadPriority } from './thread-priority.js';
+
+// Below the main thread, which admits and refuses: see thread-priority.ts. Where that cannot be done the
+// thread stamps at normal priority and says why once.
+const priorityProblem = lowerCurrentThreadPriority((workerData as { config: Config }).config.stampWorkerNice);
+if (priorityProblem !== null) {
+  process.emitWarning(`stamping thread keeps normal priority: ${priorityProblem}`, {
+    code: 'BUBUH_THREAD_PRIORITY',
+  });
+}
 
 let environment: SignerRenewal<ConfiguredStampEnvironment> | null = null;
 
@@ -33,6 +43,18 @@ function workerSignerRenewal(config: Config): SignerRenewal<ConfiguredStampEnvir
     close: (built) => built.close(),
     revoked: (built) => revoked(built.environment.signer.certificate, built.issuingCaCertificate),
   });
+}
+
+/** Creates `path` (never overwrites), writes `bytes` and fdatasyncs before resolving. */
+async function writeDurably(path: string, bytes: Uint8Array): Promise<void> {
+  const handle = await open(path, 'wx', 0o600);
+  try {
+    let written = 0;
+    while (written < bytes.length) written += (await handle.write(bytes, written)).bytesWritten;
+    await handle.datasync();
+  } finally {
+    await handle.close();
+  }
 }
 
 export default async function stampTask(task: EngineTask): Promise<EngineOutcome> {
@@ -54,24 +76,20 @@ export default async function stampTask(task: EngineTask): Promise<EngineOutcome
       ),
       signerFingerprint: built.signerFingerprint,
     }));
-    if (task.outputPath !== undefined) {
-      // Written and fsync'd here, before the main thread commits: a stamped row always has its file.
-      const descriptor = openSync(task.outputPath, 'wx', 0o600);
-      try {
-        let written = 0;
-        while (written < result.pdf.length) written += writeSync(descriptor, result.pdf, written);
-        fdatasyncSync(descriptor);
-      } finally {
-        closeSync(descriptor);
-      }
-    }
+    const runMs = Date.now() - started;
+    // Written and fsync'd here, before the main thread commits: a stamped row always has its file. The
+    // write and the fsync run on the thread pool, so while this file reaches the disk the thread stamps
+    // the next task (the pool gives each thread FILE_SYNCS_PER_THREAD tasks at once); concurrent fsyncs
+    // share the file system's journal commits.
+    if (task.outputPath !== undefined) await writeDurably(task.outputPath, result.pdf);
     const fileBytes = result.pdf.length;
     const pdf = task.returnPdf ? result.pdf : new Uint8Array(0);
     return {
       ok: true,
       result: { ...result, pdf, fileBytes, signerFingerprint },
       queuedMs: started - task.queuedAt,
-      runMs: Date.now() - started,
+      runMs,
+      syncMs: Date.now() - started - runMs,
     };
   } catch (error) {
     if (isBubuhError(error)) {
