@@ -105,7 +105,10 @@ const serve: Command = async (config) => {
   node.startSweeper();
   const drain = createDrain(config.drainDelayMs);
   const app = await buildApp(node, { draining: () => drain.draining });
-  const address = await app.listen({ host: config.host, port: config.port });
+  // A deep accept queue: in a connection storm the kernel holds new connections until the event loop
+  // takes them (and admission answers at once) instead of dropping SYNs that clients resend only
+  // after 1, 3 and 7 seconds. Node's default is 511.
+  const address = await app.listen({ host: config.host, port: config.port, backlog: config.listenBacklog });
   logger.info(
     { address, storage: node.storage.description, mode: config.mode, expiredAtStart: expired },
     config.mode === 'development'

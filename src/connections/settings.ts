@@ -12,6 +12,7 @@ export interface ConnectionsConfig {
   readonly keepAliveTimeoutMs: number;
   /** Open connections this node accepts; a socket beyond it is closed at once. */
   readonly maxConnections: number;
+  readonly listenBacklog: number;
   /** Uploads (multipart routes) one client address (an IPv6 /64) may have in progress at once. */
   readonly uploadsPerIp: number;
 }
@@ -51,6 +52,13 @@ export const connectionsSettings: readonly Setting[] = [
     kind: { type: 'integer', min: 1, max: 1_000_000 },
     fallback: 4096,
     help: 'open connections this node accepts; a socket beyond it is closed at once',
+  },
+  {
+    key: 'listenBacklog',
+    variable: 'BUBUH_LISTEN_BACKLOG',
+    kind: { type: 'integer', min: 1, max: 65_535 },
+    fallback: 4096,
+    help: 'connections the kernel may hold for this node before it accepts them (capped by net.core.somaxconn); a full queue drops new connections, which clients retry only after 1, 3, 7 s',
   },
   {
     key: 'uploadsPerIp',
