@@ -93,9 +93,9 @@ test('lower classes may fill only their share; past it a class takes the place o
   assert.deepEqual(log, ['s2 shed 1', 's1 shed 1', 'o3 shed 1']);
   assert.equal(queue.queued, 10);
   const refused = queue.snapshot().refused;
-  assert.deepEqual(refused.signup, { queue_full: 1, deadline: 0, shed: 2 });
-  assert.deepEqual(refused.order, { queue_full: 0, deadline: 0, shed: 1 });
-  assert.deepEqual(refused.finishing, { queue_full: 0, deadline: 0, shed: 0 });
+  assert.deepEqual(refused.signup, { queue_full: 1, deadline: 0, shed: 2, busy: 0 });
+  assert.deepEqual(refused.order, { queue_full: 0, deadline: 0, shed: 1, busy: 0 });
+  assert.deepEqual(refused.finishing, { queue_full: 0, deadline: 0, shed: 0, busy: 0 });
   ticket(acquire(queue, log, 'f9', FINISHING, 0));
   ticket(acquire(queue, log, 'f10', FINISHING, 0));
   assert.deepEqual(log.slice(3), ['o2 shed 1', 'o1 shed 1']);
@@ -116,7 +116,7 @@ test('a request that could not start before its deadline is refused at once; one
   queue.expire(201);
   assert.deepEqual(log, ['s1 deadline 1', 's2 deadline 1', 's3 deadline 1', 's4 deadline 1']);
   assert.equal(queue.nextDeadlineMs(), null);
-  assert.deepEqual(queue.snapshot().refused.signup, { queue_full: 0, deadline: 5, shed: 0 });
+  assert.deepEqual(queue.snapshot().refused.signup, { queue_full: 0, deadline: 5, shed: 0, busy: 0 });
   queue.release(held, 300);
   assert.equal(queue.inFlight, 0);
 });
@@ -143,7 +143,7 @@ test('CoDel: a wait above target for a whole interval sheds, lowest class first,
   assert.equal(queue.acquire(SIGNUP, 171), 'shed');
   assert.equal(queue.acquire(ORDER, 171), 'shed');
   assert.equal(queue.precheck(SIGNUP), 'shed');
-  assert.deepEqual(queue.snapshot().refused.signup, { queue_full: 0, deadline: 0, shed: 4 });
+  assert.deepEqual(queue.snapshot().refused.signup, { queue_full: 0, deadline: 0, shed: 4, busy: 0 });
   // A waiter that leaves below the target ends the shedding, though o1 still waits.
   ticket(acquire(queue, log, 'f', FINISHING, 175));
   queue.release(x2, 180);

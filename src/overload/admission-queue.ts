@@ -20,8 +20,9 @@
 import assert from 'node:assert/strict';
 import { PRIORITY_CLASSES, type PriorityClass } from './priority.js';
 
-export type RefusalReason = 'queue_full' | 'deadline' | 'shed';
-export const REFUSAL_REASONS: readonly RefusalReason[] = ['queue_full', 'deadline', 'shed'];
+export type RefusalReason = 'queue_full' | 'deadline' | 'shed' | 'busy';
+/** `busy`: refused on arrival because the main thread runs hot (event-loop-guard.ts). */
+export const REFUSAL_REASONS: readonly RefusalReason[] = ['queue_full', 'deadline', 'shed', 'busy'];
 
 export interface AdmissionQueueOptions {
   readonly queueMax: number;
@@ -107,6 +108,8 @@ export interface AdmissionSnapshot {
   readonly serviceMs: number;
   readonly drainPerSecond: number;
   readonly shedding: boolean;
+  /** The share of each class refused on arrival because the main thread runs late (0–1). */
+  readonly busyRefusal: Readonly<Record<PriorityClass, number>>;
 }
 
 /** While the queue is standing, classes from this index on (order, signup) are refused on arrival. */
@@ -118,7 +121,7 @@ export class AdmissionQueue {
   readonly #shareMax: number[] = [];
   readonly #deadlineMs: number[] = [];
   readonly #admitted = new Float64Array(classCount);
-  /** refused[class × 3 + reason]. */
+  /** refused[class × reasons + reason]. */
   readonly #refused = new Float64Array(classCount * REFUSAL_REASONS.length);
   readonly #waits = new Float64Array(waitSamplesMax);
   #waitCount = 0;
@@ -129,6 +132,9 @@ export class AdmissionQueue {
   #serviceMs = 50;
   #firstAboveAtMs = 0;
   #shedding = false;
+  /** The share of each class refused on arrival (`setBusyFractions`), 0–1. */
+  readonly #busy = new Float64Array(classCount);
+  #anyBusy = false;
   /** Called with each admitted request's queue wait (0 when admitted at once). */
   onWait: ((waitMs: number) => void) | null = null;
 
@@ -175,6 +181,8 @@ export class AdmissionQueue {
    * `onRefuse` at once), or a refusal reason. The refusal path allocates nothing.
    */
   acquire(classIndex: number, nowMs: number): Ticket | RefusalReason {
+    this.arrivals += 1;
+    if (this.#anyBusy && this.#refusedAsBusy(classIndex)) return this.#refuse(classIndex, 3);
     if (this.#inFlight < this.#limit && this.#queued === 0) {
       const ticket = new Ticket(classIndex, nowMs, nowMs);
       this.#admit(ticket, nowMs);
@@ -211,6 +219,8 @@ export class AdmissionQueue {
    * slot only once the body is in (`admitAfterBody` in hooks.ts).
    */
   precheck(classIndex: number): RefusalReason | null {
+    this.arrivals += 1;
+    if (this.#anyBusy && this.#refusedAsBusy(classIndex)) return this.#refuse(classIndex, 3);
     if (this.#inFlight < this.#limit && this.#queued === 0) return null;
     if (this.#shedding && this.#queued > 0 && classIndex >= sheddingRefusesFromClass)
       return this.#refuse(classIndex, 2);
@@ -242,6 +252,33 @@ export class AdmissionQueue {
     this.pump(nowMs);
     return heldMs;
   }
+
+  /**
+   * The share of each class (by index, 0–1) to refuse on arrival with `busy` (the event-loop guard).
+   * Waiters already queued keep their places. `random` decides each arrival (injected by tests).
+   */
+  setBusyFractions(fractions: ArrayLike<number>): void {
+    assert.equal(fractions.length, classCount, 'one share per class');
+    this.#anyBusy = false;
+    for (let index = 0; index < classCount; index += 1) {
+      const fraction = fractions[index]!;
+      assert.ok(fraction >= 0 && fraction <= 1, 'a share between 0 and 1');
+      this.#busy[index] = fraction;
+      if (fraction > 0) this.#anyBusy = true;
+    }
+  }
+
+  /** Draws for an arrival of `classIndex` whether the busy share refuses it. */
+  #refusedAsBusy(classIndex: number): boolean {
+    const fraction = this.#busy[classIndex]!;
+    return fraction >= 1 || (fraction > 0 && this.random() < fraction);
+  }
+
+  /** Calls of `acquire` and `precheck` since the event-loop guard last read (and zeroed) it. */
+  arrivals = 0;
+
+  /** The source of the busy draws; Math.random unless a test sets its own. */
+  random: () => number = Math.random;
 
   /** A new limit from the adaptive estimate; a larger one lets waiters start at once. */
   setLimit(limit: number, nowMs: number): void {
@@ -393,6 +430,9 @@ export class AdmissionQueue {
       serviceMs: this.#serviceMs,
       drainPerSecond: this.#drainPerMs() * 1000,
       shedding: this.#shedding,
+      busyRefusal: Object.fromEntries(
+        PRIORITY_CLASSES.map((name, index) => [name, this.#busy[index]!]),
+      ) as Record<PriorityClass, number>,
     };
   }
 }

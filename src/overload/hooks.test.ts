@@ -83,7 +83,7 @@ test('saturated: a sign-up is refused at once with 503 OVERLOADED and Retry-Afte
     const snapshot = admission.snapshot();
     assert.equal(snapshot.inFlight, 0);
     assert.equal(snapshot.admitted.finishing, 2);
-    assert.deepEqual(snapshot.refused.signup, { queue_full: 1, deadline: 0, shed: 0 });
+    assert.deepEqual(snapshot.refused.signup, { queue_full: 1, deadline: 0, shed: 0, busy: 0 });
   });
 });
 

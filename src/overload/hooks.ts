@@ -11,6 +11,7 @@
  * style), the queue answers a reason string, and the answer's JSON body is built once per Retry-After
  * value and reused.
  */
+import { type EventLoopUtilization, monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import { BubuhError } from '../errors.js';
@@ -23,6 +24,7 @@ import {
   REFUSAL_REASONS,
   type Ticket,
 } from './admission-queue.js';
+import { EVENT_LOOP_WINDOW_MS, EventLoopGuard } from './event-loop-guard.js';
 import { PRIORITY_CLASSES, priorityOf, type PriorityClass } from './priority.js';
 
 declare module 'fastify' {
@@ -52,6 +54,10 @@ export class Admission {
   /** Monotonic milliseconds (tests of the pure parts inject their own times instead). */
   readonly now: () => number = () => performance.now();
   readonly #bodies: (string | undefined)[] = [];
+  /** Null when turned off (BUBUH_ADMISSION_LOOP_DELAY_HIGH_MS=0). */
+  readonly eventLoop: EventLoopGuard | null;
+  #eventLoopTimer: NodeJS.Timeout | null = null;
+  #stopDelay: () => void = () => {};
   #timer: NodeJS.Timeout | null = null;
   #timerAtMs = 0;
 
@@ -82,6 +88,42 @@ export class Admission {
       },
       this.limit.limit,
     );
+    const delayHighMs = config.admissionLoopDelayHighMs;
+    this.eventLoop =
+      delayHighMs === 0
+        ? null
+        : new EventLoopGuard({
+            busyHigh: config.admissionLoopBusyHigh / 100,
+            busyLow: Math.min(config.admissionLoopBusyHigh, config.admissionLoopBusyLow) / 100,
+            delayHighMs,
+            delayLowMs: Math.min(delayHighMs, config.admissionLoopDelayLowMs),
+          });
+    if (this.eventLoop) this.#watchEventLoop(this.eventLoop);
+  }
+
+  /** Reads the main thread's worst delay every window and tells the queue what to refuse. */
+  #watchEventLoop(guard: EventLoopGuard): void {
+    const resolutionMs = 5;
+    const delay = monitorEventLoopDelay({ resolution: resolutionMs });
+    delay.enable();
+    let previousLevel = 0;
+    let lastUse: EventLoopUtilization = performance.eventLoopUtilization();
+    this.#eventLoopTimer = setInterval(() => {
+      const use = performance.eventLoopUtilization();
+      const utilization = performance.eventLoopUtilization(use, lastUse).utilization;
+      lastUse = use;
+      // The histogram holds whole intervals between its timer's runs (ns; 0 when none ran): the delay
+      // is what exceeds the resolution.
+      const delayMs = Math.max(0, delay.max / 1e6 - resolutionMs);
+      delay.reset();
+      const arrivals = this.queue.arrivals;
+      this.queue.arrivals = 0;
+      const level = guard.observe({ arrivals, utilization, delayMs });
+      if (level !== previousLevel) this.queue.setBusyFractions(guard.fractions);
+      previousLevel = level;
+    }, EVENT_LOOP_WINDOW_MS);
+    this.#eventLoopTimer.unref();
+    this.#stopDelay = () => delay.disable();
   }
 
   snapshot(): AdmissionSnapshot {
@@ -138,6 +180,9 @@ export class Admission {
   }
 
   close(): void {
+    if (this.#eventLoopTimer) clearInterval(this.#eventLoopTimer);
+    this.#eventLoopTimer = null;
+    this.#stopDelay();
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
   }
@@ -250,7 +295,7 @@ function registerMetrics(node: BubuhNode, admission: Admission): void {
   });
   new Counter({
     name: 'bubuh_admission_refused_total',
-    help: 'Requests refused with 503 OVERLOADED, by priority class and reason (queue_full, deadline, shed).',
+    help: 'Requests refused with 503 OVERLOADED, by priority class and reason (queue_full, deadline, shed, busy).',
     labelNames: ['class', 'reason'] as const,
     registers,
     collect() {

@@ -13,6 +13,10 @@ export interface OverloadConfig {
   readonly admissionDeadlineVerifyMs: number;
   readonly admissionDeadlineOrderMs: number;
   readonly admissionDeadlineSignupMs: number;
+  readonly admissionLoopBusyHigh: number;
+  readonly admissionLoopBusyLow: number;
+  readonly admissionLoopDelayHighMs: number;
+  readonly admissionLoopDelayLowMs: number;
 }
 
 const deadline = (key: Setting['key'], name: string, fallback: number, what: string): Setting => ({
@@ -73,4 +77,32 @@ export const overloadSettings: readonly Setting[] = [
   deadline('admissionDeadlineVerifyMs', 'VERIFY', 1000, 'a verification'),
   deadline('admissionDeadlineOrderMs', 'ORDER', 1000, 'a new order or refund request'),
   deadline('admissionDeadlineSignupMs', 'SIGNUP', 500, 'a sign-in or sign-up request'),
+  {
+    key: 'admissionLoopBusyHigh',
+    variable: 'BUBUH_ADMISSION_LOOP_BUSY_HIGH',
+    kind: { type: 'integer', min: 1, max: 101 },
+    fallback: 90,
+    help: 'main-thread busy percentage (per 50 ms) at which another quarter of the lowest classes (sign-ups, then orders, then verifications) is refused on arrival; 101 turns this measure off',
+  },
+  {
+    key: 'admissionLoopBusyLow',
+    variable: 'BUBUH_ADMISSION_LOOP_BUSY_LOW',
+    kind: { type: 'integer', min: 1, max: 100 },
+    fallback: 75,
+    help: 'main-thread busy percentage (per 50 ms) below which (with the delay low too) a quarter fewer is refused on arrival',
+  },
+  {
+    key: 'admissionLoopDelayHighMs',
+    variable: 'BUBUH_ADMISSION_LOOP_DELAY_HIGH_MS',
+    kind: { type: 'integer', min: 0, max: 10000 },
+    fallback: 20,
+    help: 'main-thread delay (worst in 50 ms) at which another quarter of the lowest classes is refused on arrival; 0 turns the event-loop guard off (both measures)',
+  },
+  {
+    key: 'admissionLoopDelayLowMs',
+    variable: 'BUBUH_ADMISSION_LOOP_DELAY_LOW_MS',
+    kind: { type: 'integer', min: 1, max: 10000 },
+    fallback: 5,
+    help: 'main-thread delay (worst in 50 ms) below which (with the busy percentage low too) a quarter fewer is refused on arrival',
+  },
 ];

@@ -107,7 +107,12 @@ test('the operator dashboard: refused to a customer, exact live figures for an o
           ['signup', 0, 0, 0],
         ],
       );
-      assert.deepEqual(dashboard.admission.classes[0]!.refused, { queue_full: 0, deadline: 0, shed: 0 });
+      assert.deepEqual(dashboard.admission.classes[0]!.refused, {
+        queue_full: 0,
+        deadline: 0,
+        shed: 0,
+        busy: 0,
+      });
       assert.equal(dashboard.admission.queue_depth, 0);
       assert.equal(dashboard.admission.in_flight, 1);
       assert.equal(dashboard.admission.shedding, false);

@@ -15,7 +15,7 @@ export const pollMs = 2000;
 const historyLength = 60;
 export const dashboardPath = '/v1/operator/dashboard';
 
-type RefusalReason = 'queue_full' | 'deadline' | 'shed';
+type RefusalReason = 'queue_full' | 'deadline' | 'shed' | 'busy';
 
 /** The answer of GET /v1/operator/dashboard (its OpenAPI schema is the reference). */
 export interface Dashboard {
@@ -215,6 +215,7 @@ export function OperatorScreen() {
                         queue_full: entry.refused.queue_full,
                         deadline: entry.refused.deadline,
                         shed: entry.refused.shed,
+                        busy: entry.refused.busy,
                       })}
                     >
                       {words.number(entry.refused_total)}

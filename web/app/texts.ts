@@ -319,8 +319,8 @@ export const texts = {
   operatorChannel: { id: 'Kanal', en: 'Channel' },
   operatorWaitValue: { id: '{p50} / {p99} ms', en: '{p50} / {p99} ms' },
   operatorRefusedDetail: {
-    id: 'antrean penuh {queue_full} · tenggat lewat {deadline} · dipangkas {shed}',
-    en: 'queue full {queue_full} · deadline passed {deadline} · shed {shed}',
+    id: 'antrean penuh {queue_full} · tenggat lewat {deadline} · dipangkas {shed} · server sibuk {busy}',
+    en: 'queue full {queue_full} · deadline passed {deadline} · shed {shed} · server busy {busy}',
   },
   operatorClassFinishing: { id: 'Penyelesaian', en: 'Finishing' },
   operatorClassStamp: { id: 'Pembubuhan', en: 'Stamping' },
