@@ -11,6 +11,9 @@ import { registerOpenApi } from './openapi.js';
 import { routeModules } from './routes/index.js';
 import { bodyRefusal } from '../connections/hooks.js';
 import { serverLimits } from '../connections/server.js';
+import { createServer } from 'node:http';
+import { admissionOf } from '../overload/hooks.js';
+import { fastRefusal } from '../overload/fast-refusal.js';
 
 export interface AppOptions {
   /** Largest request body in bytes (default BUBUH_BODY_BYTES_MAX). */
@@ -27,11 +30,23 @@ function requestIdFrom(header: string | string[] | undefined): string {
 }
 
 export async function buildApp(node: BubuhNode, options: AppOptions = {}): Promise<FastifyInstance> {
+  const limits = serverLimits(node.config, options.bodyBytesMax);
+  const refuseEarly = fastRefusal(admissionOf(node));
   const app = Fastify({
     loggerInstance: node.logger as FastifyBaseLogger,
     genReqId: (request) => requestIdFrom(request.headers['x-request-id']),
     // Body limit and the server's timeouts (slowloris), from the connections settings.
-    ...serverLimits(node.config, options.bodyBytesMax),
+    ...limits,
+    // The server Fastify would make, with the event-loop guard's refusals in front of the router
+    // (src/overload/fast-refusal.ts).
+    serverFactory: (handler) => {
+      const server = createServer(limits.http, (request, response) => {
+        if (!refuseEarly(request, response)) handler(request, response);
+      });
+      server.keepAliveTimeout = limits.keepAliveTimeout;
+      server.requestTimeout = limits.requestTimeout;
+      return server;
+    },
   });
 
   app.addHook('onRequest', async (request, reply) => {

@@ -178,11 +178,15 @@ export class AdmissionQueue {
 
   /**
    * A slot now (an admitted ticket), a place in the queue (a queued ticket: set `onGrant` and
-   * `onRefuse` at once), or a refusal reason. The refusal path allocates nothing.
+   * `onRefuse` at once), or a refusal reason. The refusal path allocates nothing. `drawn`: the
+   * busy draw was already made for this request (by `refuseAsBusy` or `precheck`), and its arrival
+   * counted.
    */
-  acquire(classIndex: number, nowMs: number): Ticket | RefusalReason {
-    this.arrivals += 1;
-    if (this.#anyBusy && this.#refusedAsBusy(classIndex)) return this.#refuse(classIndex, 3);
+  acquire(classIndex: number, nowMs: number, drawn = false): Ticket | RefusalReason {
+    if (!drawn) {
+      this.arrivals += 1;
+      if (this.#anyBusy && this.#refusedAsBusy(classIndex)) return this.#refuse(classIndex, 3);
+    }
     if (this.#inFlight < this.#limit && this.#queued === 0) {
       const ticket = new Ticket(classIndex, nowMs, nowMs);
       this.#admit(ticket, nowMs);
@@ -198,6 +202,10 @@ export class AdmissionQueue {
         this.#firstAboveAtMs = 0;
       } else if (classIndex >= sheddingRefusesFromClass) return this.#refuse(classIndex, 2);
     }
+    // A class the event-loop guard is refusing in part does not wait either: while the loop runs hot
+    // slots free more slowly than the drain rate says, and a waiter would only be refused at its
+    // deadline, late. What the draw let through is admitted when a slot is free, else refused now.
+    if (this.#anyBusy && this.#busy[classIndex]! > 0) return this.#refuse(classIndex, 3);
     const deadlineMs = this.#deadlineMs[classIndex]!;
     // Waiters of this class and above go first; if they alone outlast the deadline, say so now.
     let ahead = 0;
@@ -218,12 +226,15 @@ export class AdmissionQueue {
    * arrives, so a node that is full refuses it before the client spends its bandwidth, and takes its
    * slot only once the body is in (`admitAfterBody` in hooks.ts).
    */
-  precheck(classIndex: number): RefusalReason | null {
-    this.arrivals += 1;
-    if (this.#anyBusy && this.#refusedAsBusy(classIndex)) return this.#refuse(classIndex, 3);
+  precheck(classIndex: number, drawn = false): RefusalReason | null {
+    if (!drawn) {
+      this.arrivals += 1;
+      if (this.#anyBusy && this.#refusedAsBusy(classIndex)) return this.#refuse(classIndex, 3);
+    }
     if (this.#inFlight < this.#limit && this.#queued === 0) return null;
     if (this.#shedding && this.#queued > 0 && classIndex >= sheddingRefusesFromClass)
       return this.#refuse(classIndex, 2);
+    if (this.#anyBusy && this.#busy[classIndex]! > 0) return this.#refuse(classIndex, 3);
     let ahead = 0;
     for (let index = 0; index <= classIndex; index += 1) ahead += this.#lists[index]!.length;
     if ((ahead + 1) / this.#drainPerMs() > this.#deadlineMs[classIndex]!) return this.#refuse(classIndex, 1);
@@ -266,6 +277,25 @@ export class AdmissionQueue {
       this.#busy[index] = fraction;
       if (fraction > 0) this.#anyBusy = true;
     }
+  }
+
+  /**
+   * The busy draw on its own, for the refusal written before the router (fast-refusal.ts): null when
+   * the class is not being refused at all (no draw made: admit the request as usual), else the arrival
+   * is counted and the answer is whether it is refused (counted as `busy`). A request it let through
+   * is then admitted with `drawn` set, so it is neither counted nor drawn twice.
+   */
+  drawBusy(classIndex: number): boolean | null {
+    if (!this.#anyBusy || this.#busy[classIndex] === 0) return null;
+    this.arrivals += 1;
+    if (!this.#refusedAsBusy(classIndex)) return false;
+    this.#refuse(classIndex, 3);
+    return true;
+  }
+
+  /** Whether any class is being refused in part (the guard is active). */
+  get refusingAsBusy(): boolean {
+    return this.#anyBusy;
   }
 
   /** Draws for an arrival of `classIndex` whether the busy share refuses it. */

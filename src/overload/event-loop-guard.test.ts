@@ -94,3 +94,39 @@ test('the queue refuses each class on arrival by its busy share, as "busy", and 
   assert.equal(next, drawn);
   assert.throws(() => queue.setBusyFractions([0, 0, 0, 0, 1.5]), /a share between 0 and 1/);
 });
+
+test('while the guard refuses part of a class, the rest of it is admitted to a free slot or refused, never queued', () => {
+  const queue = new AdmissionQueue(
+    {
+      queueMax: 100,
+      targetMs: 50,
+      intervalMs: 500,
+      deadlineMs: { finishing: 3000, stamp: 1500, verify: 1000, order: 1000, signup: 500 },
+      share: defaultShares,
+      retryAfterSecondsMax: 60,
+    },
+    1,
+  );
+  queue.random = () => 0.99;
+  const signup = PRIORITY_CLASSES.indexOf('signup');
+  const order = PRIORITY_CLASSES.indexOf('order');
+  queue.setBusyFractions([0, 0, 0, 0, 0.25]);
+  const first = queue.acquire(signup, 0);
+  assert.equal(typeof first === 'string' ? first : first.state, 'admitted', 'a free slot: admitted');
+  assert.equal(queue.acquire(signup, 1), 'busy', 'no free slot: refused now, not queued');
+  assert.equal(queue.precheck(signup), 'busy');
+  const waiting = queue.acquire(order, 1);
+  assert.equal(typeof waiting === 'string' ? waiting : waiting.state, 'queued', 'a class not refused waits');
+  assert.equal(queue.queued, 1);
+  assert.deepEqual(queue.snapshot().refused.signup, { queue_full: 0, deadline: 0, shed: 0, busy: 2 });
+});
+
+test('a saturated window (no idle moment, or twice the delay allowed) raises the level by a whole class', () => {
+  const guard = new EventLoopGuard(options);
+  assert.equal(guard.observe({ arrivals: 50, utilization: 0.98, delayMs: 1 }), 4);
+  assert.equal(guard.observe({ arrivals: 50, utilization: 0.5, delayMs: 40 }), 8);
+  assert.equal(guard.observe({ arrivals: 50, utilization: 0.5, delayMs: 39 }), 9);
+  assert.equal(guard.observe({ arrivals: 50, utilization: 1, delayMs: 0 }), 12);
+  assert.equal(guard.observe({ arrivals: 5, utilization: 1, delayMs: 100 }), 12, 'few arrivals: held');
+  assert.equal(guard.observe(cool), 11);
+});

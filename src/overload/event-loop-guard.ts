@@ -9,7 +9,8 @@
  * though each turn of the loop is short) and its delay (how late a timer runs: one long callback).
  *
  * A window that is hot by either measure (utilisation ≥ `busyHigh` or worst delay ≥ `delayHighMs`)
- * while requests keep arriving (`EVENT_LOOP_ARRIVALS_MIN`) raises the refusal level one step; one that is cool by both (utilisation < `busyLow` and delay <
+ * while requests keep arriving (`EVENT_LOOP_ARRIVALS_MIN`) raises the refusal level one step (four,
+ * a whole class, when the loop had no idle moment at all or was twice as late as allowed); one that is cool by both (utilisation < `busyLow` and delay <
  * `delayLowMs`) lowers it one step. Each level refuses more of one class on arrival, lowest class
  * first: levels 1–4 refuse 25, 50, 75 and 90 % of sign-ups, 5–8 of new orders, 9–12 of
  * verifications. Finishing work and stamps are never refused here: their admission stays with the
@@ -36,6 +37,9 @@ const refusable = [
   PRIORITY_CLASSES.indexOf('verify'),
 ];
 export const EVENT_LOOP_LEVEL_MAX = refusable.length * stepsPerClass;
+
+/** Utilisation at which a hot window is saturated: the level rises by a whole class. */
+const saturatedBusy = 0.98;
 
 export interface EventLoopGuardOptions {
   /** Utilisation (0–1) at which a window is hot. */
@@ -85,7 +89,10 @@ export class EventLoopGuard {
       window.arrivals >= EVENT_LOOP_ARRIVALS_MIN &&
       (window.utilization >= options.busyHigh || window.delayMs >= options.delayHighMs);
     const cool = window.utilization < options.busyLow && window.delayMs < options.delayLowMs;
-    if (hot) this.#level = Math.min(EVENT_LOOP_LEVEL_MAX, this.#level + 1);
+    // A loop with no idle moment at all, or twice as late as allowed, is already behind: a whole
+    // class more at once, so the backlog a ramp builds in the kernel stays short.
+    const saturated = window.utilization >= saturatedBusy || window.delayMs >= 2 * options.delayHighMs;
+    if (hot) this.#level = Math.min(EVENT_LOOP_LEVEL_MAX, this.#level + (saturated ? stepsPerClass : 1));
     else if (cool) this.#level = Math.max(0, this.#level - 1);
     refusable.forEach((classIndex, rank) => {
       const steps = Math.min(stepsPerClass, Math.max(0, this.#level - rank * stepsPerClass));

@@ -25,6 +25,7 @@ import {
   type Ticket,
 } from './admission-queue.js';
 import { EVENT_LOOP_WINDOW_MS, EventLoopGuard } from './event-loop-guard.js';
+import { busyDrawn } from './fast-refusal.js';
 import { PRIORITY_CLASSES, priorityOf, type PriorityClass } from './priority.js';
 
 declare module 'fastify' {
@@ -220,12 +221,12 @@ export function admissionRoutes(app: FastifyInstance, node: BubuhNode): void {
     if (isUploadRoute(request)) {
       // A slow phone's upload must not hold a slot (nor teach the limit that the node is slow): the
       // slot is taken once the body is in. A node already full refuses now, before the upload.
-      if (admission.queue.precheck(classIndexOf[priority]) !== null)
+      if (admission.queue.precheck(classIndexOf[priority], busyDrawn(request.raw)) !== null)
         return refuse(admission, reply, admission.queue.retryAfterSeconds());
       request.admissionDeferredClass = classIndexOf[priority];
       return done();
     }
-    const outcome = admission.queue.acquire(classIndexOf[priority], admission.now());
+    const outcome = admission.queue.acquire(classIndexOf[priority], admission.now(), busyDrawn(request.raw));
     if (typeof outcome === 'string') return refuse(admission, reply, admission.queue.retryAfterSeconds());
     request.admissionTicket = outcome;
     // 'close' of the response comes after it is sent or when the socket goes first: it covers aborts.
@@ -325,7 +326,8 @@ export function admitAfterBody(request: FastifyRequest, reply: FastifyReply, nod
   if (classIndex < 0) return Promise.resolve();
   request.admissionDeferredClass = -1;
   const admission = admissionOf(node);
-  const outcome = admission.queue.acquire(classIndex, admission.now());
+  // `precheck` made this request's busy draw before its body was read.
+  const outcome = admission.queue.acquire(classIndex, admission.now(), true);
   if (typeof outcome === 'string') {
     return Promise.reject(
       new BubuhError('OVERLOADED', { retryAfterSeconds: admission.queue.retryAfterSeconds() }),

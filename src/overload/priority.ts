@@ -79,6 +79,11 @@ export function priorityOf(method: string, routePattern: string | undefined): Pr
   return 'signup';
 }
 
+/** Every `METHOD /pattern` of the table with its class. */
+export function classifiedRouteEntries(): readonly (readonly [string, PriorityClass])[] {
+  return Object.entries(table).filter((entry): entry is [string, PriorityClass] => entry[1] !== 'exempt');
+}
+
 /** Every route pattern the table names, for the test that checks each route has a deliberate class. */
 export function classifiedRoutes(): readonly string[] {
   return Object.keys(table);
