@@ -9,6 +9,7 @@
  *                node and restart it, and restart Redis when the bench started its own redis-server
  *                (it does so for --chaos --nodes N; the shared Redis is never touched);
  *   --quick      a ≈ 60 s run; the full run is ≈ 5 min;
+ *   --env NAME=VALUE  (repeatable) set in every node the bench starts, to compare settings;
  *   --target URL[,URL…] --outbox FILE[,FILE…] [--data-dir DIR | --database-url URL]
  *                drive a deployment already running (sign-in codes read from its development
  *                WhatsApp outbox files; the ledger checked when its storage is given).
@@ -20,7 +21,9 @@
  * stamp 2–3 small letters → download each → 1–2 anonymous serial look-ups. Refusals (429/503) are
  * retried after Retry-After (capped at 3 s), as people do; any other failure ends the applicant.
  *
- * Capacity is measured first (closed loop, 64 applicants in flight), then the curve runs: baseline at
+ * Each node gets an agent of up to 4,000 sockets: every applicant is a phone of its own, and requests
+ * must not queue in the client. Capacity is measured first (closed loop, 64 applicants in flight; a
+ * refused one waits 250 ms before that loop sends again), then the curve runs: baseline at
  * 0.5 × capacity, ramp to 10 ×, hold, drop back to 0.5 ×. Writes surge-report.json and surge-report.svg
  * and prints, as its LAST line, one JSON object (definitions in src/surge/report.ts).
  */
@@ -50,6 +53,19 @@ function flag(name: string): boolean {
 function option(name: string): string | undefined {
   const index = process.argv.indexOf(name);
   return index >= 0 ? process.argv[index + 1] : undefined;
+}
+
+/** `--env NAME=VALUE` (repeatable): set in every node this bench starts, e.g. to compare a setting. */
+function extraNodeEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  process.argv.forEach((argument, index) => {
+    if (argument !== '--env') return;
+    const pair = process.argv[index + 1] ?? '';
+    const equals = pair.indexOf('=');
+    if (equals <= 0) throw new Error(`--env needs NAME=VALUE, not ${JSON.stringify(pair)}`);
+    env[pair.slice(0, equals)] = pair.slice(equals + 1);
+  });
+  return env;
 }
 
 const quick = flag('--quick');
@@ -87,8 +103,13 @@ interface Deployment {
   cleanup(): Promise<void>;
 }
 
+/**
+ * Each applicant is a phone of its own: the client must not queue requests behind a small socket pool
+ * (that wait would be counted as the server's). Up to 4,000 connections per node, under the node's
+ * default BUBUH_MAX_CONNECTIONS (4,096).
+ */
 function agent(): http.Agent {
-  return new http.Agent({ keepAlive: true, maxSockets: 1024, maxFreeSockets: 1024 });
+  return new http.Agent({ keepAlive: true, maxSockets: 4000, maxFreeSockets: 1024 });
 }
 
 async function startRedis(dir: string, port: number): Promise<ChildProcess> {
@@ -152,6 +173,7 @@ async function startDeployment(): Promise<Deployment> {
     BUBUH_PAYMENT_RECONCILE_INTERVAL_MS: '2000',
     ...(chaos ? { BUBUH_STAMP_RESERVATION_TIMEOUT_S: '10' } : {}),
     ...rateLimitEnv(),
+    ...extraNodeEnv(),
   };
   if (nodeCount <= 1) {
     const port = await freePort();
@@ -586,13 +608,13 @@ class Driver {
   }
 
   /** Sends the next step of a ready (or new) applicant; `scheduledMs` is its performance.now() slot. */
-  async dispatch(scheduledMs: number): Promise<void> {
+  async dispatch(scheduledMs: number): Promise<'ok' | 'refused' | 'error' | 'dropped'> {
     const applicant = this.takeReady();
     if (this.series) this.series.offer((scheduledMs - this.origin) / 1000);
     if (inFlight >= inFlightMax) {
       this.clientDropped += 1;
       this.later(applicant, 100);
-      return;
+      return 'dropped';
     }
     const step = applicant.step;
     const reply = await this.request(applicant);
@@ -602,7 +624,12 @@ class Driver {
     const succeeded = !refused && this.succeeded(step, reply.status);
     const outcome: 'ok' | 'refused' | 'error' = refused ? 'refused' : succeeded ? 'ok' : 'error';
     if (this.series) {
-      const kind = reply.status === 0 ? `${step}:${reply.error ?? 'network'}` : `${step}:${reply.status}`;
+      const kind =
+        reply.status === 0
+          ? `${step}:${reply.error ?? 'network'}`
+          : refused
+            ? `${step}:${reply.status}:${errorCode(reply.body)}`
+            : `${step}:${reply.status}`;
       this.series.complete((doneMs - this.origin) / 1000, latencyMs, reply.status, succeeded, kind);
     }
     this.count(step, outcome, latencyMs);
@@ -612,16 +639,17 @@ class Driver {
       this.refusalCodes.set(code, (this.refusalCodes.get(code) ?? 0) + 1);
       const waitS = Math.min(3, Math.max(0.2, reply.retryAfterS ?? 1));
       this.later(applicant, waitS * 1000 * (0.5 + Math.random()));
-      return;
+      return 'refused';
     }
     if (!succeeded) {
       this.fail(
         applicant,
         reply.status === 0 ? `${step}:${reply.error}` : `${step}:${reply.status}:${errorCode(reply.body)}`,
       );
-      return;
+      return 'error';
     }
     this.advance(applicant, step, reply);
+    return 'ok';
   }
 
   private succeeded(step: Step, status: number): boolean {
@@ -784,7 +812,11 @@ async function closedLoop(driver: Driver, concurrency: number, seconds: number):
   const until = driver.origin + seconds * 1000;
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
-      while (performance.now() < until) await driver.dispatch(performance.now());
+      // A person refused waits before trying again (Retry-After), rather than letting the next
+      // person in line take the turn at once: otherwise refusals alone would fill the loop.
+      while (performance.now() < until) {
+        if ((await driver.dispatch(performance.now())) === 'refused') await sleep(250);
+      }
     }),
   );
   driver.series = null;
@@ -804,7 +836,7 @@ async function openLoop(
   let scheduledUpTo = 0;
   let lastSecond = -1;
   let lagMaxMs = 0;
-  const pending = new Set<Promise<void>>();
+  const pending = new Set<Promise<unknown>>();
   while (scheduledUpTo < curve.durationS) {
     const nowS = (performance.now() - driver.origin) / 1000;
     const second = Math.floor(nowS);
@@ -1120,6 +1152,7 @@ async function main(): Promise<void> {
         applicants_completed: driver.completed,
         journey_failures: Object.fromEntries(driver.journeyFailures),
         refusal_codes: Object.fromEntries(driver.refusalCodes),
+        refusal_latency_by_code: series.refusalLatencyByKind(),
         capacity_steps: capacitySteps,
         errors_by_kind: Object.fromEntries(series.errorsByKind),
         client_dropped: driver.clientDropped,
@@ -1170,6 +1203,7 @@ async function main(): Promise<void> {
         ...stepLines,
         `capacity phase by step: ${JSON.stringify(capacitySteps)}`,
         `refusals by step and code: ${JSON.stringify(report.run.refusal_codes)}`,
+        `refusal latency by step and code: ${JSON.stringify(report.run.refusal_latency_by_code)}`,
         `errors by kind: ${JSON.stringify(report.run.errors_by_kind)}`,
         `journey failures: ${JSON.stringify(report.run.journey_failures)}`,
         `credit check: ${credit.checked} paid applicants, ${credit.wrong.length} wrong${credit.skipped ? `, ${credit.skipped} skipped (their sandbox payment died with a killed node)` : ''}${credit.wrong.length ? `: ${credit.wrong.slice(0, 5).join('; ')}` : ''}`,

@@ -33,6 +33,8 @@ export class SurgeSeries {
   readonly seconds: SecondBucket[] = [];
   readonly admitted = new Histogram();
   readonly refusals = new Histogram();
+  /** Refusal latency by `step:status:code`, to tell refusals made on arrival from those made late. */
+  readonly refusalsByKind = new Map<string, Histogram>();
   readonly errorsByKind = new Map<string, number>();
 
   at(second: number): SecondBucket {
@@ -53,6 +55,9 @@ export class SurgeSeries {
       else bucket.refused503 += 1;
       bucket.refusals.recordMs(latencyMs);
       this.refusals.recordMs(latencyMs);
+      let byKind = this.refusalsByKind.get(kind);
+      if (byKind === undefined) this.refusalsByKind.set(kind, (byKind = new Histogram()));
+      byKind.recordMs(latencyMs);
       return 'refused';
     }
     if (status !== 0) {
@@ -66,6 +71,18 @@ export class SurgeSeries {
     bucket.errors += 1;
     this.errorsByKind.set(kind, (this.errorsByKind.get(kind) ?? 0) + 1);
     return 'error';
+  }
+
+  /** Count, p50 and p99 of refusal latency by kind, most frequent first. */
+  refusalLatencyByKind(): Record<string, { count: number; p50_ms: number | null; p99_ms: number | null }> {
+    return Object.fromEntries(
+      [...this.refusalsByKind]
+        .sort((left, right) => right[1].count - left[1].count)
+        .map(([kind, histogram]) => [
+          kind,
+          { count: histogram.count, p50_ms: histogram.percentileMs(50), p99_ms: histogram.percentileMs(99) },
+        ]),
+    );
   }
 
   totalErrors(): number {

@@ -102,6 +102,13 @@ test('series: refusals, errors and admitted latency per second', () => {
   ]);
   assert.equal(series.totalErrors(), 2);
   assert.deepEqual([...series.errorsByKind], [['order', 2]]);
+  series.complete(2.1, 5, 429, false, 'otp:429:RATE_LIMITED');
+  series.complete(2.2, 7, 429, false, 'otp:429:RATE_LIMITED');
+  assert.deepEqual(series.refusalLatencyByKind(), {
+    // 5 ms falls in the histogram bucket whose top is 5.055 ms (never under, at most 1/64 over).
+    'otp:429:RATE_LIMITED': { count: 2, p50_ms: 5.055, p99_ms: 7 },
+    stamp: { count: 1, p50_ms: 3, p99_ms: 3 },
+  });
 });
 
 function row(t: number, offered: number, goodput: number, refused: number, p99: number | null): SeriesRow {
