@@ -14,8 +14,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Admission } from './hooks.js';
-import { PRIORITY_CLASSES } from './priority.js';
-import { classifiedRouteEntries } from './priority.js';
+import { classifiedRouteEntries, PRIORITY_CLASSES } from './priority.js';
 
 /** Marks a raw request whose busy draw was made here. */
 export const BUSY_DRAWN = Symbol('bubuh.busyDrawn');
