@@ -1,7 +1,8 @@
 /**
  * The web app in headless Chromium against a running node (development mode, the sandbox gateway),
  * at a phone's size (360×740) and a desktop's (1280×800): sign in with the code the development banner
- * shows, buy quota, pay on the sandbox page, come back credited, upload a generated letter, see it
+ * shows, buy quota, pay on the sandbox page, come back credited, upload a letter (the corpus's
+ * Surat Pernyataan when ../shared is present, else a built one), see it
  * rendered, drag the seal (off the page: a warning and no stamp button; back on: stamp), stamp,
  * download, verify the download on the verifier page (every request it makes is a GET without a body:
  * the file never leaves the browser), and find `Berhasil` in the history; a damaged file is refused
@@ -26,6 +27,7 @@ import { appPageFile, webDirectory } from '../http/routes/web.js';
 import { createLogger } from '../logger.js';
 import { createNode } from '../node.js';
 import { buildPdf, latin1Bytes, streamBody } from '../pdf/fixture-builder.js';
+import { corpusDirectory, readCorpusFile } from '../testing/corpus.js';
 
 const chromiumPath = '/usr/bin/chromium';
 const chromiumArgs = [
@@ -100,6 +102,19 @@ interface Recorded {
   readonly body: string | null;
 }
 
+/**
+ * The letter the journey uploads: the corpus's Surat Pernyataan CPNS (LibreOffice, one A4 page) when
+ * ../shared/corpus is present, else the built letter above (the same page size, so the seal starts at
+ * the same place).
+ */
+function journeyLetter(): { readonly bytes: Uint8Array; readonly source: string } {
+  const directory = corpusDirectory();
+  if (directory === null) return { bytes: letterPdf(), source: 'a built one-page letter (no corpus found)' };
+  const file = 'a01_pernyataan_libreoffice.pdf';
+  return { bytes: readCorpusFile(directory, file), source: `the corpus letter ${file}` };
+}
+const letter = journeyLetter();
+
 async function journey(
   context: BrowserContext,
   origin: string,
@@ -163,7 +178,7 @@ async function journey(
   await page.setInputFiles('#file', {
     name: 'surat-pernyataan.pdf',
     mimeType: 'application/pdf',
-    buffer: Buffer.from(letterPdf()),
+    buffer: Buffer.from(letter.bytes),
   });
   const seal = page.locator('[data-testid="seal"]');
   await seal.waitFor({ timeout: 60_000 });
@@ -228,7 +243,12 @@ async function journey(
   const stampedPath = await download.path();
   const stamped = await readFile(stampedPath);
   assert.equal(stamped.subarray(0, 5).toString('latin1'), '%PDF-');
-  assert.ok(stamped.length > letterPdf().length);
+  assert.ok(stamped.length > letter.bytes.length);
+  assert.deepEqual(
+    stamped.subarray(0, letter.bytes.length),
+    Buffer.from(letter.bytes),
+    'the original is a prefix',
+  );
 
   // Verify in the browser: from the moment the verifier opens, no request carries a body.
   const before = requests.length;
@@ -319,6 +339,7 @@ test('the web app: sign in, buy, pay, stamp, download, verify in the browser, hi
     return;
   }
 
+  t.diagnostic(`the journey uploads ${letter.source}`);
   const dataDir = await mkdtemp(join(tmpdir(), 'bubuh-web-app-'));
   // The sandbox's payment page is linked by the node's public URL: learn a free port first.
   const port = await freePort();
