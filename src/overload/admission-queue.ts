@@ -20,9 +20,9 @@
 import assert from 'node:assert/strict';
 import { PRIORITY_CLASSES, type PriorityClass } from './priority.js';
 
-export type RefusalReason = 'queue_full' | 'deadline' | 'shed' | 'busy';
-/** `busy`: refused on arrival because the main thread runs hot (event-loop-guard.ts). */
-export const REFUSAL_REASONS: readonly RefusalReason[] = ['queue_full', 'deadline', 'shed', 'busy'];
+import { REFUSAL_REASONS, type RefusalReason } from './refusal-reasons.js';
+
+export { REFUSAL_REASONS, type RefusalReason };
 
 export interface AdmissionQueueOptions {
   readonly queueMax: number;

@@ -14,6 +14,21 @@ const late = { arrivals: 50, utilization: 0.5, delayMs: 25 };
 const warm = { arrivals: 50, utilization: 0.8, delayMs: 1 };
 const cool = { arrivals: 50, utilization: 0.3, delayMs: 1 };
 
+/** A queue of 100 places with the default deadlines and shares, and `limit` slots. */
+function queueWithLimit(limit: number): AdmissionQueue {
+  return new AdmissionQueue(
+    {
+      queueMax: 100,
+      targetMs: 50,
+      intervalMs: 500,
+      deadlineMs: { finishing: 3000, stamp: 1500, verify: 1000, order: 1000, signup: 500 },
+      share: defaultShares,
+      retryAfterSecondsMax: 60,
+    },
+    limit,
+  );
+}
+
 /** The refused share of each class, by name. */
 function shares(guard: EventLoopGuard): Record<string, number> {
   return Object.fromEntries(PRIORITY_CLASSES.map((name, index) => [name, guard.fractions[index]!]));
@@ -53,17 +68,7 @@ test('a warm window holds the level, a cool one lowers it, and a busy loop with 
 });
 
 test('the queue refuses each class on arrival by its busy share, as "busy", and keeps finishing work', () => {
-  const queue = new AdmissionQueue(
-    {
-      queueMax: 100,
-      targetMs: 50,
-      intervalMs: 500,
-      deadlineMs: { finishing: 3000, stamp: 1500, verify: 1000, order: 1000, signup: 500 },
-      share: defaultShares,
-      retryAfterSecondsMax: 60,
-    },
-    1000,
-  );
+  const queue = queueWithLimit(1000);
   const draws = [0.1, 0.3, 0.6, 0.8];
   let next = 0;
   queue.random = () => draws[next++ % draws.length]!;
@@ -96,17 +101,7 @@ test('the queue refuses each class on arrival by its busy share, as "busy", and 
 });
 
 test('while the guard refuses part of a class, the rest of it is admitted to a free slot or refused, never queued', () => {
-  const queue = new AdmissionQueue(
-    {
-      queueMax: 100,
-      targetMs: 50,
-      intervalMs: 500,
-      deadlineMs: { finishing: 3000, stamp: 1500, verify: 1000, order: 1000, signup: 500 },
-      share: defaultShares,
-      retryAfterSecondsMax: 60,
-    },
-    1,
-  );
+  const queue = queueWithLimit(1);
   queue.random = () => 0.99;
   const signup = PRIORITY_CLASSES.indexOf('signup');
   const order = PRIORITY_CLASSES.indexOf('order');

@@ -21,56 +21,16 @@ import type { RouteModule } from '../http/routes/index.js';
 import type { BubuhNode } from '../node.js';
 import { available } from '../commerce/stock.js';
 import { admissionOf } from '../overload/hooks.js';
-import { PRIORITY_CLASSES, type PriorityClass } from '../overload/priority.js';
-import { REFUSAL_REASONS, type RefusalReason } from '../overload/admission-queue.js';
+import { PRIORITY_CLASSES } from '../overload/priority.js';
+import { REFUSAL_REASONS } from '../overload/refusal-reasons.js';
+import type { OperatorDashboard } from './operator-dashboard-types.js';
 import { waitingRoomOf } from '../waiting-room/room.js';
+
+export type { OperatorDashboard } from './operator-dashboard-types.js';
 
 export const operatorDashboardPath = '/v1/operator/dashboard';
 /** Channels listed at most (the platform has a handful; the bound keeps one answer small). */
 export const dashboardChannelsMax = 200;
-
-export interface DashboardClass {
-  readonly class: PriorityClass;
-  readonly admitted: number;
-  readonly refused: Readonly<Record<RefusalReason, number>>;
-  readonly refused_total: number;
-  readonly queued: number;
-}
-
-export interface DashboardChannel {
-  readonly id: string;
-  readonly name: string;
-  /** Units the channel can still sell (posted credits less posted and pending debits). */
-  readonly stock: number;
-  readonly orders_awaiting_payment: number;
-  readonly units_awaiting_payment: number;
-}
-
-export interface OperatorDashboard {
-  readonly at: string;
-  readonly stamps: { readonly stamped: number; readonly refunded: number };
-  readonly refunds: Readonly<Record<string, number>>;
-  readonly admission: {
-    readonly limit: number;
-    readonly in_flight: number;
-    readonly shedding: boolean;
-    readonly queue_depth: number;
-    readonly queue_wait_ms: { readonly p50: number; readonly p99: number };
-    readonly classes: readonly DashboardClass[];
-  };
-  readonly stamp_queue: { readonly waiting: number | null; readonly running: number | null };
-  readonly commerce: {
-    readonly operator_stock: number;
-    readonly channels: readonly DashboardChannel[];
-    readonly orders_awaiting_payment: number;
-    readonly units_awaiting_payment: number;
-  };
-  readonly waiting_room: {
-    readonly waiting: number;
-    readonly admitted: number;
-    readonly capacity: number;
-  } | null;
-}
 
 /** The samples of one metric in the node's registry, or null when nothing registered it. */
 async function metricValues(

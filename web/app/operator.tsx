@@ -6,6 +6,7 @@
  * room, updating without a reload.
  */
 import { useEffect, useRef, useState } from 'react';
+import type { OperatorDashboard } from '../../src/web/operator-dashboard-types.js';
 import { api, errorText } from './api.js';
 import { reasonKey } from './history.js';
 import { useWords } from './language.js';
@@ -15,46 +16,8 @@ export const pollMs = 2000;
 const historyLength = 60;
 export const dashboardPath = '/v1/operator/dashboard';
 
-type RefusalReason = 'queue_full' | 'deadline' | 'shed' | 'busy';
-
-/** The answer of GET /v1/operator/dashboard (its OpenAPI schema is the reference). */
-export interface Dashboard {
-  readonly at: string;
-  readonly stamps: { readonly stamped: number; readonly refunded: number };
-  readonly refunds: Readonly<Record<string, number>>;
-  readonly admission: {
-    readonly limit: number;
-    readonly in_flight: number;
-    readonly shedding: boolean;
-    readonly queue_depth: number;
-    readonly queue_wait_ms: { readonly p50: number; readonly p99: number };
-    readonly classes: ReadonlyArray<{
-      readonly class: string;
-      readonly admitted: number;
-      readonly refused: Readonly<Record<RefusalReason, number>>;
-      readonly refused_total: number;
-      readonly queued: number;
-    }>;
-  };
-  readonly stamp_queue: { readonly waiting: number | null; readonly running: number | null };
-  readonly commerce: {
-    readonly operator_stock: number;
-    readonly channels: ReadonlyArray<{
-      readonly id: string;
-      readonly name: string;
-      readonly stock: number;
-      readonly orders_awaiting_payment: number;
-      readonly units_awaiting_payment: number;
-    }>;
-    readonly orders_awaiting_payment: number;
-    readonly units_awaiting_payment: number;
-  };
-  readonly waiting_room: {
-    readonly waiting: number;
-    readonly admitted: number;
-    readonly capacity: number;
-  } | null;
-}
+/** The answer of GET /v1/operator/dashboard: the server's own type. */
+export type Dashboard = OperatorDashboard;
 
 const classKeys = {
   finishing: 'operatorClassFinishing',
