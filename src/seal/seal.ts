@@ -177,8 +177,10 @@ class AsciiWriter {
   private readonly bytes: Uint8Array;
   private length = 0;
 
-  constructor(capacityBytes: number) {
-    this.bytes = new Uint8Array(capacityBytes);
+  /** Writes into `scratch` when it is large enough (no allocation), else into a fresh buffer. */
+  constructor(capacityBytes: number, scratch?: Uint8Array) {
+    this.bytes =
+      scratch !== undefined && scratch.length >= capacityBytes ? scratch : new Uint8Array(capacityBytes);
   }
 
   private reserve(count: number): void {
@@ -210,6 +212,23 @@ class AsciiWriter {
   result(): Uint8Array {
     return this.bytes.slice(0, this.length);
   }
+
+  /** What was written, without a copy: valid until the buffer is written again. */
+  view(): Uint8Array {
+    return this.bytes.subarray(0, this.length);
+  }
+}
+
+/**
+ * The buffer the tail is drawn into when it is compressed at once (`drawSealDeflated`), sized for a
+ * version-10 symbol: the longest seal address (`sealUrlCharactersMax`) needs version 6 at most, and a
+ * larger symbol would get a buffer of its own.
+ */
+const tailScratch = new Uint8Array(tailBytesBound(57));
+
+/** Each rectangle is at most "ddd ddd ddd ddd re\n" (19 bytes) and a row holds at most size/2 runs. */
+function tailBytesBound(size: number): number {
+  return 512 + 19 * size * Math.ceil(size / 2);
 }
 
 /**
@@ -383,14 +402,15 @@ export interface DeflatedSealDrawing {
  * 4 KB stream took ~50 µs; the stream decompresses to exactly the bytes of `drawSealWithModules`.
  */
 export function drawSealDeflated(input: SealInput, modules: QrModules): DeflatedSealDrawing {
-  const tail = drawSealTail(input, modules);
+  tailDeflater ??= new SplitDeflater(sampleTail());
+  // Drawn into the shared scratch buffer, which the deflater reads before anything draws again.
+  const tail = drawSealTail(input, modules, tailScratch);
   let head = deflatedHeads.get(input.sizePt);
   if (head === undefined) {
     head = deflateHead(sealHead(input.sizePt));
     if (deflatedHeads.size >= deflatedHeadsMax) deflatedHeads.delete(deflatedHeads.keys().next().value!);
     deflatedHeads.set(input.sizePt, head);
   }
-  tailDeflater ??= new SplitDeflater(sampleTail());
   return { deflated: tailDeflater.deflate(head, tail), fonts, resourceFontNames };
 }
 
@@ -416,7 +436,7 @@ function sealHead(sizePt: number): Uint8Array {
 }
 
 /** The part that changes from seal to seal: the serial, the QR code and the closing `Q`. */
-function drawSealTail(input: SealInput, modules: QrModules): Uint8Array {
+function drawSealTail(input: SealInput, modules: QrModules, scratch?: Uint8Array): Uint8Array {
   checkSealInput(input);
   const { size, data } = modules;
   if (
@@ -428,10 +448,9 @@ function drawSealTail(input: SealInput, modules: QrModules): Uint8Array {
   ) {
     throw new Error(`seal invariant: ${size} × ${size} with ${data.length} entries is not a QR matrix`);
   }
-  // Each rectangle is at most "ddd ddd ddd ddd re\n" (19 bytes) and a row holds at most size/2 runs.
-  const writer = new AsciiWriter(512 + 19 * size * Math.ceil(size / 2));
+  const writer = new AsciiWriter(tailBytesBound(size), scratch);
   writer.text(`\n${serialDrawing(input.serial)}\n`);
   writeQr(writer, size, data);
   writer.text('Q\n');
-  return writer.result();
+  return scratch === undefined ? writer.result() : writer.view();
 }

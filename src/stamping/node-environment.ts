@@ -1,12 +1,13 @@
 /**
- * The stamping environment on a server: Node's SHA-256, zlib and CSPRNG, which are several times
- * faster than their portable equivalents, and the node's signer.
+ * The stamping environment on a server: Node's SHA-256, zlib and CSPRNG (drawn from a pool, see
+ * random-pool.ts), which are several times faster than their portable equivalents, and the node's signer.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { deflateSync } from 'node:zlib';
 import type { Signer } from '../pades/cms.js';
 import { nodeInflateRaw } from '../pdf/inflate-node.js';
 import { encodeSealQr } from '../seal/seal.js';
+import { RandomPool } from './random-pool.js';
 import type { StampEnvironment } from './stamp-document.js';
 
 export function nodeSha256(parts: readonly Uint8Array[]): Uint8Array {
@@ -16,6 +17,7 @@ export function nodeSha256(parts: readonly Uint8Array[]): Uint8Array {
 }
 
 export function nodeStampEnvironment(signer: Signer): StampEnvironment {
+  const random = new RandomPool();
   return {
     signer,
     sha256: nodeSha256,
@@ -24,6 +26,6 @@ export function nodeStampEnvironment(signer: Signer): StampEnvironment {
     deflate: (data) => new Uint8Array(deflateSync(data, { level: 1 })),
     inflate: nodeInflateRaw,
     encodeQr: encodeSealQr,
-    randomBytes: (count) => new Uint8Array(randomBytes(count)),
+    randomBytes: (count) => random.take(count),
   };
 }
