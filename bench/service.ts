@@ -98,6 +98,31 @@ async function engineStampsPerSecond(dataDir: string, pdf: Uint8Array): Promise<
   }
 }
 
+type StageTotals = Map<string, { sum: number; count: number }>;
+
+/** The server's `bubuh_stamp_stage_seconds` sums and counts per stage. */
+async function stageTotals(base: string): Promise<StageTotals> {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  const totals: StageTotals = new Map();
+  for (const match of text.matchAll(/^bubuh_stamp_stage_seconds_(sum|count)\{stage="([a-z_]+)"\} (\S+)$/gm)) {
+    const entry = totals.get(match[2]!) ?? { sum: 0, count: 0 };
+    entry[match[1] as 'sum' | 'count'] = Number(match[3]);
+    totals.set(match[2]!, entry);
+  }
+  return totals;
+}
+
+/** Mean milliseconds per stage between two readings, e.g. "upload 1.2, queue 30.1, …". */
+function stageMeans(before: StageTotals, after: StageTotals): string {
+  const means: string[] = [];
+  for (const [stage, total] of after) {
+    const earlier = before.get(stage) ?? { sum: 0, count: 0 };
+    const count = total.count - earlier.count;
+    if (count > 0) means.push(`${stage} ${(((total.sum - earlier.sum) / count) * 1000).toFixed(1)}`);
+  }
+  return means.join(', ') || 'none recorded';
+}
+
 async function main(): Promise<void> {
   const letter = await medianLetter();
   const dataDir = await mkdtemp(join(tmpdir(), 'bubuh-bench-service-'));
@@ -159,7 +184,9 @@ async function main(): Promise<void> {
       autocannon({ url: base, requests, timeout: 30, ...options });
 
     await run({ connections: 16, duration: 2 }); // warm-up: JIT, worker start-up, SQLite cache
+    const stagesBefore = await stageTotals(base);
     const capacity = await run({ connections: 32, duration: seconds });
+    const stages = stageMeans(stagesBefore, await stageTotals(base));
     const stampsPerSecond = capacity['2xx'] / capacity.duration;
     const rate = Math.max(1, Math.floor(stampsPerSecond * 0.8));
     const loaded = await run({ connections: 64, duration: seconds, overallRate: rate });
@@ -181,6 +208,7 @@ async function main(): Promise<void> {
         `file: ${letter.name} (${letter.bytes.length} bytes); cores: ${availableParallelism()}; load average at end: ${loadavg()[0]!.toFixed(2)}`,
         `capacity (32 connections, ${seconds}s): ${capacity['2xx']} stamped, ${capacity.non2xx} non-2xx, ${capacity.errors} errors → ${stampsPerSecond.toFixed(0)} stamps/s; latency p50 ${capacity.latency.p50} ms, p99 ${capacity.latency.p99} ms`,
         `at 80 % (${rate}/s offered, 64 connections): ${loaded['2xx']} stamped, ${loaded.non2xx} non-2xx, ${loaded.errors} errors; latency p50 ${loaded.latency.p50} ms, p99 ${loaded.latency.p99} ms`,
+        `where a stamp's time went at capacity (mean ms per stage, from /metrics): ${stages}`,
         `engine alone, one thread, same file and keys (B-T): ${engine.toFixed(0)} stamps/s`,
         JSON.stringify(result),
         '',

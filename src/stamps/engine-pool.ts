@@ -74,7 +74,7 @@ export interface EnginePool {
   verify(input: Omit<VerifyTask, 'deadline'>): Promise<VerificationReport>;
   stats(): EnginePoolStats;
   /** Queue wait and run time of finished tasks, for metrics. */
-  onTiming?: (queuedMs: number, runMs: number) => void;
+  onTiming?: (queuedMs: number, runMs: number, syncMs: number) => void;
   close(): Promise<void>;
 }
 
@@ -146,7 +146,7 @@ export function createEnginePool(config: Config): EnginePool {
       }
       completed += 1;
       serviceMs = serviceMs * 0.9 + outcome.runMs * 0.1;
-      result.onTiming?.(outcome.queuedMs, outcome.runMs);
+      result.onTiming?.(outcome.queuedMs, outcome.runMs, outcome.syncMs);
       return outcome.result;
     },
     async verify(input) {

@@ -56,8 +56,11 @@ export function stampServiceOf(node: BubuhNode): StampServiceHandle {
           node.logger.warn('development keys generated in the data directory (NOT FOR PRODUCTION)');
         }
         const created = createEnginePool(node.config);
-        created.onTiming = (queuedMs) =>
+        created.onTiming = (queuedMs, runMs, syncMs) => {
           node.metrics.stampStageSeconds.observe({ stage: 'queue' }, queuedMs / 1000);
+          node.metrics.stampStageSeconds.observe({ stage: 'run' }, runMs / 1000);
+          node.metrics.stampStageSeconds.observe({ stage: 'sync' }, syncMs / 1000);
+        };
         node.metrics.gauge(
           'bubuh_stamp_workers',
           'Worker threads that stamp.',

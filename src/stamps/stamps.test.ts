@@ -407,6 +407,9 @@ test('bulk stamping: files and a ZIP, one rule for all and one per file, each fi
       assert.match(metrics.body, /^bubuh_stamps_total\{outcome="stamped"\} 2$/m);
       assert.match(metrics.body, /^bubuh_stamps_total\{outcome="refunded"\} 1$/m);
       assert.match(metrics.body, /^bubuh_stamp_stage_seconds_count\{stage="engine"\} 2$/m);
+      // Each of the two stamped files has its time in the thread and its write-and-fsync recorded.
+      assert.match(metrics.body, /^bubuh_stamp_stage_seconds_count\{stage="run"\} 2$/m);
+      assert.match(metrics.body, /^bubuh_stamp_stage_seconds_count\{stage="sync"\} 2$/m);
     } finally {
       await app.close();
       await node.close();
