@@ -10,8 +10,11 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { BubuhError } from '../errors.js';
 import {
   contextConstructed,
+  deferred,
+  type DeferredElement,
   type DerElement,
   element,
+  encodeDeferred,
   integer,
   lengthOfLength,
   nullValue,
@@ -217,27 +220,37 @@ function assembleContentInfo(
   signature: Uint8Array,
   unsignedAttributes: readonly Uint8Array[],
 ): Uint8Array {
-  // The signature covers the SET OF encoding (0x31); SignerInfo stores it as [0] IMPLICIT (0xA0).
-  const signedAttributesField = signedAttributes.slice();
-  signedAttributesField[0] = 0xa0;
-  const signerInfoParts = [
+  const signerInfoParts: (Uint8Array | DeferredElement)[] = [
     VERSION_1,
     certificateFacts(signer.certificate).issuerAndSerialNumber,
     SHA256_ALGORITHM,
-    signedAttributesField,
+    signedAttributesField(signedAttributes),
     SIGNATURE_ALGORITHMS[signer.algorithm],
-    octetString(signature),
+    deferred(Tag.octetString, signature),
   ];
-  if (unsignedAttributes.length > 0)
-    signerInfoParts.push(contextConstructed(1, ...sortSetOf(unsignedAttributes)));
-  const signedData = sequence(
+  if (unsignedAttributes.length > 0) signerInfoParts.push(deferred(0xa1, ...sortSetOf(unsignedAttributes)));
+  const signedData = deferred(
+    Tag.sequence,
     VERSION_1,
     DIGEST_ALGORITHMS,
     DETACHED_DATA_CONTENT_INFO,
     certificatesField(signer),
-    element(Tag.set, sequence(...signerInfoParts)),
+    deferred(Tag.set, deferred(Tag.sequence, ...signerInfoParts)),
   );
-  return sequence(Oid.signedData, contextConstructed(0, signedData));
+  // Written once: nesting `sequence` calls would allocate and copy the certificates at every level.
+  return encodeDeferred(deferred(Tag.sequence, Oid.signedData, deferred(0xa0, signedData)));
+}
+
+/**
+ * The signature covers the SET OF encoding of the signed attributes (0x31); SignerInfo stores the same
+ * content as [0] IMPLICIT (0xA0).
+ */
+function signedAttributesField(signedAttributes: Uint8Array): DeferredElement {
+  const set = readElement(signedAttributes, 0);
+  if (set === null || set.tag !== Tag.set || set.end !== signedAttributes.length) {
+    throw new Error('CMS invariant: signed attributes are not one DER SET');
+  }
+  return deferred(0xa0, signedAttributes.subarray(set.contentStart));
 }
 
 /** id-aa-signatureTimeStampToken (RFC 3161 Appendix A): the unsigned attribute of PAdES B-T. */
@@ -296,24 +309,24 @@ export async function buildEncapsulatedSignedData(input: {
   ]);
   const signature = await signer.sign(signedAttributes);
   checkSignature(signer, signature);
-  const signedAttributesField = signedAttributes.slice();
-  signedAttributesField[0] = 0xa0;
-  const signerInfo = sequence(
+  const signerInfo = deferred(
+    Tag.sequence,
     VERSION_1,
     facts.issuerAndSerialNumber,
     SHA256_ALGORITHM,
-    signedAttributesField,
+    signedAttributesField(signedAttributes),
     SIGNATURE_ALGORITHMS[signer.algorithm],
-    octetString(signature),
+    deferred(Tag.octetString, signature),
   );
-  const signedData = sequence(
+  const signedData = deferred(
+    Tag.sequence,
     integer(3),
     DIGEST_ALGORITHMS,
-    sequence(contentType, contextConstructed(0, octetString(input.eContent))),
+    deferred(Tag.sequence, contentType, deferred(0xa0, deferred(Tag.octetString, input.eContent))),
     ...(input.includeCertificates ? [certificatesField(signer)] : []),
-    element(Tag.set, signerInfo),
+    deferred(Tag.set, signerInfo),
   );
-  return sequence(Oid.signedData, contextConstructed(0, signedData));
+  return encodeDeferred(deferred(Tag.sequence, Oid.signedData, deferred(0xa0, signedData)));
 }
 
 /** An OCTET STRING whose whole encoding is exactly `totalBytes` long, standing in for unknown content. */

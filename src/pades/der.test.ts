@@ -7,7 +7,10 @@ import {
   concatBytes,
   contextConstructed,
   contextPrimitive,
+  deferred,
+  DeferredElement,
   element,
+  encodeDeferred,
   encodeLength,
   generalizedTime,
   integer,
@@ -143,4 +146,36 @@ test('the reader finds elements and children and refuses what does not fit', () 
 
 test('concatBytes joins in order', () => {
   assert.equal(hex(concatBytes([fromHex('01'), new Uint8Array(0), fromHex('0203')])), '010203');
+});
+
+test('a deferred tree encodes to exactly the bytes of the same nesting built with element()', () => {
+  const small = Uint8Array.of(1, 2, 3);
+  const medium = new Uint8Array(130).fill(7); // long form, one length octet (0x81)
+  const large = new Uint8Array(300).fill(9); // long form, two length octets (0x82)
+  const tree = deferred(
+    0x30,
+    small,
+    deferred(0xa0, deferred(0x04, medium), large),
+    deferred(0x31),
+    deferred(0x04, new Uint8Array(70_000).fill(1)), // three length octets (0x83)
+  );
+  const nested = element(
+    0x30,
+    small,
+    element(0xa0, element(0x04, medium), large),
+    element(0x31),
+    element(0x04, new Uint8Array(70_000).fill(1)),
+  );
+  const encoded = encodeDeferred(tree);
+  assert.equal(tree.encodedLength, nested.length);
+  assert.deepEqual(encoded, nested);
+  // Content: 3 + (4 + 133 + 300) + 2 + (5 + 70,000) = 70,447 = 0x01132f octets.
+  assert.deepEqual(Array.from(encoded.subarray(0, 5)), [0x30, 0x83, 0x01, 0x13, 0x2f]);
+  assert.equal(encoded.length, 5 + 70_447);
+});
+
+test('a deferred element refuses the tags and lengths element() refuses', () => {
+  assert.throws(() => deferred(0x1f), /single-octet low tag/);
+  assert.throws(() => new DeferredElement(0xff, []), /single-octet low tag/);
+  assert.throws(() => deferred(0x04, new Uint8Array(0x1000000)), /length 16777216 out of range/);
 });

@@ -53,6 +53,19 @@ escapedByte[0x74] = 0x09;
 escapedByte[0x62] = 0x08;
 escapedByte[0x66] = 0x0c;
 
+/**
+ * Where literal strings are decoded before their bytes are copied out. One buffer for every lexer: a
+ * string is read and copied in one synchronous call, so no two reads can interleave, and a lexer (two
+ * or so per stamp) no longer allocates a buffer of its own outside the heap.
+ */
+let stringScratch = new Uint8Array(256);
+/** A buffer grown past this for one huge string is dropped afterwards rather than kept for good. */
+const stringScratchKeptMax = 64 * 1024;
+
+function releaseLargeScratch(): void {
+  if (stringScratch.length > stringScratchKeptMax) stringScratch = new Uint8Array(256);
+}
+
 function hexValue(byte: number): number {
   if (byte >= 0x30 && byte <= 0x39) return byte - 0x30;
   if (byte >= 0x41 && byte <= 0x46) return byte - 0x37;
@@ -73,7 +86,6 @@ export class Lexer {
   /** Bytes of the last string token, and whether it was written in hex. */
   stringBytes: Uint8Array = new Uint8Array(0);
   hex = false;
-  private scratch = new Uint8Array(256);
 
   constructor(bytes: Uint8Array, position = 0) {
     this.bytes = bytes;
@@ -197,13 +209,14 @@ export class Lexer {
     return Token.name;
   }
 
+  /** The shared string buffer with room for `length` bytes, keeping what it holds when it grows. */
   private ensureScratch(length: number): Uint8Array {
-    if (this.scratch.length < length) {
-      const larger = new Uint8Array(Math.max(length, this.scratch.length * 2));
-      larger.set(this.scratch);
-      this.scratch = larger;
+    if (stringScratch.length < length) {
+      const larger = new Uint8Array(Math.max(length, stringScratch.length * 2));
+      larger.set(stringScratch);
+      stringScratch = larger;
     }
-    return this.scratch;
+    return stringScratch;
   }
 
   private readLiteralString(): TokenKind {
@@ -237,6 +250,7 @@ export class Lexer {
     }
     this.position = position;
     this.stringBytes = output.slice(0, length);
+    releaseLargeScratch();
     this.hex = false;
     return Token.string;
   }
@@ -306,6 +320,7 @@ export class Lexer {
     }
     this.position = position;
     this.stringBytes = output.slice(0, length);
+    releaseLargeScratch();
     this.hex = true;
     return Token.string;
   }

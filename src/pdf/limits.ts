@@ -45,7 +45,9 @@ export const limitErrorCodes: Readonly<Record<keyof PdfLimits, ErrorCode>> = Obj
 });
 
 /** Defaults overridden by `overrides`; each value must be a positive integer (a programmer error otherwise). */
-export function resolveLimits(overrides: Partial<PdfLimits> = {}): PdfLimits {
+export function resolveLimits(overrides?: Partial<PdfLimits>): PdfLimits {
+  // The usual case, every open of a stamp: nothing to merge or check again.
+  if (overrides === undefined) return defaultPdfLimits;
   const limits = { ...defaultPdfLimits, ...overrides };
   for (const [name, value] of Object.entries(limits)) {
     if (!Number.isSafeInteger(value) || value <= 0) {

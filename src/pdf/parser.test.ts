@@ -163,3 +163,19 @@ test('streams use /Length, an indirect /Length, or search for endstream when /Le
     (error: unknown) => error instanceof BubuhError && error.code === 'PDF_DAMAGED',
   );
 });
+
+test('strings read by different lexers keep their own bytes, a huge string between them included', () => {
+  const huge = 'A'.repeat(70_000);
+  const first = new Lexer(latin1Bytes('(first\\051 string) <414243>'));
+  const second = new Lexer(latin1Bytes(`(${huge}) (after)`));
+  assert.equal(first.next(), Token.string);
+  const firstBytes = first.stringBytes;
+  assert.equal(second.next(), Token.string);
+  assert.equal(second.stringBytes.length, 70_000);
+  assert.equal(second.next(), Token.string);
+  assert.equal(new TextDecoder().decode(second.stringBytes), 'after');
+  assert.equal(first.next(), Token.string);
+  assert.equal(new TextDecoder().decode(first.stringBytes), 'ABC');
+  assert.equal(new TextDecoder().decode(firstBytes), 'first) string');
+  assert.equal(first.stringBytes.buffer.byteLength, 3);
+});

@@ -125,7 +125,13 @@ function dataCodewords(head: Uint8Array, tail: string, capacityBytes: number): U
   return stream.bytes;
 }
 
-/** All codewords in symbol order: data interleaved across blocks, then error correction interleaved. */
+/** Versions 1–9 at level M have at most 292 codewords (version 9: 182 data, 5 × 22 error correction). */
+const codewordScratch = new Uint8Array(292);
+
+/**
+ * All codewords in symbol order: data interleaved across blocks, then error correction interleaved.
+ * The result is a view of a shared buffer, valid until the next call.
+ */
 function interleavedCodewords(data: Uint8Array, version: number): Uint8Array {
   const blocks = blocksAtM[version]!;
   const ecBytes = ecPerBlockAtM[version]!;
@@ -138,7 +144,12 @@ function interleavedCodewords(data: Uint8Array, version: number): Uint8Array {
     ecBlocks.push(errorCorrection(block, ecBytes));
     offset += length;
   }
-  const result = new Uint8Array(offset + ecBytes * blocks.length);
+  // Read by the caller before it returns, so one buffer serves every symbol instead of an allocation
+  // outside the heap per seal.
+  const total = offset + ecBytes * blocks.length;
+  if (total > codewordScratch.length)
+    throw new Error(`QR invariant: ${total} codewords at version ${version}`);
+  const result = codewordScratch.subarray(0, total);
   let position = 0;
   const longest = blocks[blocks.length - 1]!;
   for (let index = 0; index < longest; index += 1) {
