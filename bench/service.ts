@@ -140,6 +140,10 @@ async function main(): Promise<void> {
       // rate limits and the per-address upload limit would refuse it as the single client it is).
       BUBUH_RATE_LIMITS: 'off',
       BUBUH_UPLOADS_PER_IP: '1024',
+      // BENCH_TASKS_PER_THREAD: the server's BUBUH_STAMP_TASKS_PER_THREAD (its default otherwise).
+      ...(process.env['BENCH_TASKS_PER_THREAD']
+        ? { BUBUH_STAMP_TASKS_PER_THREAD: process.env['BENCH_TASKS_PER_THREAD'] }
+        : {}),
       // BENCH_DATABASE_URL: run the server on PostgreSQL (an empty database) instead of SQLite.
       ...(process.env['BENCH_DATABASE_URL'] ? { DATABASE_URL: process.env['BENCH_DATABASE_URL'] } : {}),
     };

@@ -73,6 +73,7 @@ export interface Config
   readonly stampRetentionHours: number;
   readonly stampWorkers: number;
   readonly stampWorkerNice: number;
+  readonly stampTasksPerThread: number;
   readonly stampQueueMax: number;
   readonly stampDeadlineMs: number;
   readonly stampUploadsPerAccount: number;
@@ -366,6 +367,13 @@ const coreSettings: readonly Setting[] = [
     kind: { type: 'integer', min: 0, max: 19 },
     fallback: 10,
     help: 'scheduling niceness of the stamping threads (Linux): the thread that admits and refuses requests runs first when the CPU is short; 0 leaves them equal',
+  },
+  {
+    key: 'stampTasksPerThread',
+    variable: 'BUBUH_STAMP_TASKS_PER_THREAD',
+    kind: { type: 'integer', min: 1, max: 64 },
+    fallback: 16,
+    help: "stamps a stamping thread holds at once: one stamping, the others waiting for their file's write and fsync; a disk with slow fsyncs wants more",
   },
   {
     key: 'stampQueueMax',

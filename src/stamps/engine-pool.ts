@@ -78,9 +78,6 @@ export interface EnginePool {
   close(): Promise<void>;
 }
 
-/** Tasks a stamping thread holds at once: one stamping, the others waiting for their file's fsync. */
-export const FILE_SYNCS_PER_THREAD = 4;
-
 export function enginePoolThreads(config: Config): number {
   return config.stampWorkers > 0 ? config.stampWorkers : Math.max(1, availableParallelism());
 }
@@ -91,8 +88,9 @@ export function createEnginePool(config: Config): EnginePool {
     filename: new URL('./engine-worker.js', import.meta.url).href,
     minThreads: threads,
     maxThreads: threads,
-    // While one stamped file is written and fsync'd on the thread pool, its thread stamps the next.
-    concurrentTasksPerWorker: FILE_SYNCS_PER_THREAD,
+    // While one stamped file is written and fsync'd on the thread pool, its thread stamps the next:
+    // a thread holds one task stamping and the others waiting for their file's fsync.
+    concurrentTasksPerWorker: config.stampTasksPerThread,
     maxQueue: config.stampQueueMax,
     idleTimeout: 60_000,
     workerData: { config },

@@ -79,7 +79,7 @@ export default async function stampTask(task: EngineTask): Promise<EngineOutcome
     const runMs = Date.now() - started;
     // Written and fsync'd here, before the main thread commits: a stamped row always has its file. The
     // write and the fsync run on the thread pool, so while this file reaches the disk the thread stamps
-    // the next task (the pool gives each thread FILE_SYNCS_PER_THREAD tasks at once); concurrent fsyncs
+    // the next task (the pool gives each thread BUBUH_STAMP_TASKS_PER_THREAD tasks at once); concurrent fsyncs
     // share the file system's journal commits.
     if (task.outputPath !== undefined) await writeDurably(task.outputPath, result.pdf);
     const fileBytes = result.pdf.length;
