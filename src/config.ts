@@ -373,7 +373,7 @@ const coreSettings: readonly Setting[] = [
     variable: 'BUBUH_STAMP_TASKS_PER_THREAD',
     kind: { type: 'integer', min: 1, max: 64 },
     fallback: 16,
-    help: "stamps a stamping thread holds at once: one stamping, the others waiting for their file's write and fsync; a disk with slow fsyncs wants more",
+    help: "stamps a stamping thread holds at once: one stamping, the others waiting for their file's write and fsync; a disk with slow fsyncs wants more; each holds its upload and result in memory",
   },
   {
     key: 'stampQueueMax',
