@@ -36,6 +36,7 @@ import { mkdir, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises'
 import http from 'node:http';
 import net from 'node:net';
 import { availableParallelism, tmpdir } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
@@ -292,6 +293,30 @@ async function bootNode(node: NodeHandle): Promise<void> {
   node.process = startServe(node.env);
   await waitReady(node.base);
   node.up = true;
+}
+
+/**
+ * `bubuh_admission_refused_total` summed over the nodes that are up, as "class:reason" → count: which
+ * refusals were made at arrival (queue_full, busy) and which after a wait (deadline, shed). A node
+ * restarted by the chaos run counts only since its restart.
+ */
+async function admissionRefusals(nodes: readonly NodeHandle[]): Promise<Record<string, number>> {
+  const totals: Record<string, number> = {};
+  for (const node of nodes) {
+    if (!node.up) continue;
+    try {
+      const text = await (await fetch(`${node.base}/metrics`)).text();
+      for (const match of text.matchAll(
+        /^bubuh_admission_refused_total\{class="([a-z]+)",reason="([a-z_]+)"\} (\d+)$/gm,
+      )) {
+        const count = Number(match[3]);
+        if (count > 0) totals[`${match[1]}:${match[2]}`] = (totals[`${match[1]}:${match[2]}`] ?? 0) + count;
+      }
+    } catch {
+      // A node that does not answer now adds nothing; the client-side figures above still count.
+    }
+  }
+  return totals;
 }
 
 async function stopNodes(nodes: readonly NodeHandle[]): Promise<void> {
@@ -1167,7 +1192,12 @@ async function main(): Promise<void> {
       }
       if (second === chaosAt.calm) event('sandbox faults off', () => faults(deployment.nodes, {}));
     };
+    // The load generator's own event-loop delay: every latency it measures includes it, refusals too.
+    const clientLoop = monitorEventLoopDelay({ resolution: 5 });
+    clientLoop.enable();
     const { lagMaxMs } = await openLoop(driver, curve, series, onSecond);
+    clientLoop.disable();
+    const clientLoopDelayP99Ms = Number((clientLoop.percentile(99) / 1e6).toFixed(1));
     await Promise.all(chaosTasks);
     clearInterval(memoryTimer);
     if (lagMaxMs > 250)
@@ -1204,6 +1234,7 @@ async function main(): Promise<void> {
         await sleep(2000);
       }
     }
+    const serverRefusals = await admissionRefusals(deployment.nodes);
     const rows = seriesRows(series);
     const rec = recovery(rows, curve, capacityRps);
     const peakOffered = Math.max(...rows.slice(0, Math.ceil(curve.durationS)).map((row) => row.offered));
@@ -1237,11 +1268,13 @@ async function main(): Promise<void> {
         journey_failures: Object.fromEntries(driver.journeyFailures),
         refusal_codes: Object.fromEntries(driver.refusalCodes),
         refusal_latency_by_code: series.refusalLatencyByKind(),
+        server_refusals_by_class_and_reason: serverRefusals,
         capacity_steps: capacitySteps,
         capacity_probe: probe.steps,
         errors_by_kind: Object.fromEntries(series.errorsByKind),
         client_dropped: driver.clientDropped,
         schedule_lag_max_ms: Math.round(lagMaxMs),
+        load_generator_loop_delay_p99_ms: clientLoopDelayP99Ms,
         steps: stepSummary(driver),
         nodes_rss_high_mb: deployment.nodes.map((node) => Math.round(node.rssHighMb)),
         credit_check: credit,
@@ -1289,6 +1322,8 @@ async function main(): Promise<void> {
         `capacity probe by journey step: ${JSON.stringify(capacitySteps)}`,
         `refusals by step and code: ${JSON.stringify(report.run.refusal_codes)}`,
         `refusal latency by step and code: ${JSON.stringify(report.run.refusal_latency_by_code)}`,
+        `server refusals by class and reason (nodes up at the end, from /metrics): ${JSON.stringify(serverRefusals)}`,
+        `load generator's event-loop delay p99 during the curve: ${clientLoopDelayP99Ms} ms (part of every latency above)`,
         `errors by kind: ${JSON.stringify(report.run.errors_by_kind)}`,
         `journey failures: ${JSON.stringify(report.run.journey_failures)}`,
         `credit check: ${credit.checked} paid applicants, ${credit.wrong.length} wrong${credit.skipped ? `, ${credit.skipped} skipped (their sandbox payment died with a killed node)` : ''}${credit.wrong.length ? `: ${credit.wrong.slice(0, 5).join('; ')}` : ''}`,
