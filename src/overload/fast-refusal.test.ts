@@ -16,6 +16,7 @@ import { buildApp } from '../http/app.js';
 import { createLogger } from '../logger.js';
 import { createNode } from '../node.js';
 import { admissionOf } from './hooks.js';
+import { overloadedAfterOneSecond } from '../testing/overload.js';
 import { PRIORITY_CLASSES } from './priority.js';
 
 interface Answer {
@@ -86,15 +87,7 @@ test('while sign-ups are refused as busy, the raw server answers them and lets e
     assert.equal(refused.headers['content-type'], 'application/json; charset=utf-8');
     assert.equal(refused.headers['x-request-id'], undefined, 'answered before Fastify');
     assert.equal(refused.headers['connection'], 'keep-alive', 'a small body keeps the connection');
-    assert.deepEqual(JSON.parse(refused.body), {
-      error: {
-        code: 'OVERLOADED',
-        message: 'The service is very busy and cannot take this request now. Try again in 1 seconds.',
-        message_id:
-          'Layanan sedang sangat sibuk dan tidak dapat menerima permintaan ini sekarang. Coba lagi dalam 1 detik.',
-        details: { retryAfterSeconds: 1 },
-      },
-    });
+    assert.deepEqual(JSON.parse(refused.body), overloadedAfterOneSecond);
 
     // A large body is not read: the connection closes after the refusal.
     const large = await send(port, 'POST', '/v1/auth/verify', undefined, {

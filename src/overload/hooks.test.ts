@@ -12,6 +12,7 @@ import { openTestNode } from '../accounts/test-node.js';
 import { buildApp } from '../http/app.js';
 import type { BubuhNode } from '../node.js';
 import { disposeBackend, openFreshBackend } from '../testing/backends.js';
+import { overloadedAfterOneSecond } from '../testing/overload.js';
 import { Ticket } from './admission-queue.js';
 import { type Admission, admissionOf } from './hooks.js';
 
@@ -65,15 +66,7 @@ test('saturated: a sign-up is refused at once with 503 OVERLOADED and Retry-Afte
     });
     assert.equal(signup.statusCode, 503);
     assert.equal(signup.headers['retry-after'], '1');
-    assert.deepEqual(signup.json(), {
-      error: {
-        code: 'OVERLOADED',
-        message: 'The service is very busy and cannot take this request now. Try again in 1 seconds.',
-        message_id:
-          'Layanan sedang sangat sibuk dan tidak dapat menerima permintaan ini sekarang. Coba lagi dalam 1 detik.',
-        details: { retryAfterSeconds: 1 },
-      },
-    });
+    assert.deepEqual(signup.json(), overloadedAfterOneSecond);
     const finishing = app.inject({ method: 'GET', url: `/v1/orders/${orderId}` });
     await until(() => admission.snapshot().queued.finishing === 1, 'the finishing request waits');
     admission.finish(held, false);

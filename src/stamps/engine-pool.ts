@@ -73,7 +73,7 @@ export interface EnginePool {
   /** Verifies offline in a worker; same admission and deadline as stamps. */
   verify(input: Omit<VerifyTask, 'deadline'>): Promise<VerificationReport>;
   stats(): EnginePoolStats;
-  /** Queue wait and run time of finished tasks, for metrics. */
+  /** Queue wait, stamping time and the file's write-and-fsync time of finished stamps, for metrics. */
   onTiming?: (queuedMs: number, runMs: number, syncMs: number) => void;
   close(): Promise<void>;
 }
