@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { inflateSync } from 'node:zlib';
 import { unzlibSync } from 'fflate';
-import { adler32, deflateHead, SplitDeflater, zlibDeflate } from './deflate.js';
+import { adler32, deflateHead, rectanglesText, SplitDeflater, zlibDeflate } from './deflate.js';
 
 const ascii = (text: string): Uint8Array => new TextEncoder().encode(text);
 
@@ -79,4 +79,41 @@ test('SplitDeflater: a head compressed once and tails coded per call inflate to 
   whole.set(head.data);
   whole.set(odd, head.data.length);
   roundTrips(whole, deflater.deflate(head, odd));
+});
+
+test('SplitDeflater.deflateRectangles gives the very bytes of deflate over the rectangles written out', () => {
+  const sample = ascii(
+    '\nBT (X) Tj ET\n0 g q 1 0 0 -1 9 77 cm\n0 0 7 1 re\n8 0 1 1 re\n14 0 2 12 re\nf Q\nQ\n',
+  );
+  const deflater = new SplitDeflater(sample);
+  const head = deflateHead(ascii('q .7 0 0 .7 0 0 cm\n.05 .32 .42 rg\n'.repeat(5)));
+  const random = generator(23);
+  const pack = (numbers: readonly number[]) =>
+    (numbers[0]! | (numbers[1]! << 8) | (numbers[2]! << 16) | (numbers[3]! << 24)) >>> 0;
+  // Numbers of one, two and three digits, equal neighbours (whole-line matches), numbers that end
+  // alike (11 after 1), empty and one-rectangle lists, and prefixes that end like a rectangle's line.
+  const prefixes = ['\nBT (0A1B) Tj ET\n0 g q 1 0 0 -1 9 77 cm\n', '', '\n5 5 5 5 re\n', 'x re\n'];
+  const suffixes = ['f Q\nQ\n', '', ' re\nre\n'];
+  for (let round = 0; round < 400; round += 1) {
+    const limit = [3, 12, 120, 256][round % 4]!;
+    const count = round % 7 === 0 ? round % 3 : 1 + Math.floor(random() * 60);
+    const rectangles = new Uint32Array(count);
+    for (let index = 0; index < count; index += 1) {
+      rectangles[index] = pack(Array.from({ length: 4 }, () => Math.floor(random() * limit)));
+      if (index > 0 && random() < 0.2) rectangles[index] = rectangles[index - 1]!;
+    }
+    const prefix = ascii(prefixes[round % prefixes.length]!);
+    const suffix = ascii(suffixes[round % suffixes.length]!);
+    const text = rectanglesText(prefix, rectangles, 0, count, suffix);
+    const fused = deflater.deflateRectangles(head, prefix, rectangles, count, suffix);
+    assert.deepEqual(fused, deflater.deflate(head, text), `round ${round}`);
+    const whole = new Uint8Array(head.data.length + text.length);
+    whole.set(head.data);
+    whole.set(text, head.data.length);
+    roundTrips(whole, fused);
+  }
+  assert.deepEqual(
+    rectanglesText(ascii('>'), Uint32Array.of(pack([0, 10, 100, 255]), pack([1, 2, 3, 4])), 0, 2, ascii('<')),
+    ascii('>0 10 100 255 re\n1 2 3 4 re\n<'),
+  );
 });

@@ -393,13 +393,19 @@ function writeDynamicHeader(header: DynamicHeader): void {
 
 /** The tokens `tokens[0..count)` and end-of-block with the given codes (see `canonicalCodes`). */
 function writeTokens(count: number, codes: BlockCodes): void {
+  writeTokenRange(0, count, codes);
+  putBits(codes.literalCodes[256]!, codes.literal[256]!);
+}
+
+/** The tokens `tokens[from..to)` with the given codes, no end-of-block. */
+function writeTokenRange(from: number, to: number, codes: BlockCodes): void {
   const { literal, literalCodes, distance, distanceCodes } = codes;
   const bytes = output;
   const input = tokens;
   let at = outputLength;
   let buffer = bitBuffer;
   let filled = bitCount;
-  for (let index = 0; index < count; index += 1) {
+  for (let index = from; index < to; index += 1) {
     const token = input[index]!;
     if (token >= 0) {
       buffer |= literalCodes[token]! << filled;
@@ -439,7 +445,6 @@ function writeTokens(count: number, codes: BlockCodes): void {
   outputLength = at;
   bitBuffer = buffer;
   bitCount = filled;
-  putBits(literalCodes[256]!, literal[256]!);
 }
 
 /** Adler-32 (RFC 1950 §9) of `data`, or of what came before and `data` when given that checksum. */
@@ -600,6 +605,12 @@ export class SplitDeflater {
   private readonly headerBytes: Uint8Array;
   private readonly headerLast: number;
   private readonly headerBits: number;
+  /** Per number 0..255: the code of its digits and a space, and its length in bits (0: too long). */
+  private readonly unitCodes = new Uint32Array(256);
+  private readonly unitBits = new Uint8Array(256);
+  /** Per match (length × 32 + distance, both below 32): its codes and extra bits (0: too long). */
+  private readonly matchCodes = new Uint32Array(32 * 32);
+  private readonly matchBits = new Uint8Array(32 * 32);
 
   constructor(sampleTail: Uint8Array) {
     const count = tokenizeTail(sampleTail, null);
@@ -632,6 +643,48 @@ export class SplitDeflater {
     this.headerBytes = output.slice(0, outputLength);
     this.headerLast = bitBuffer;
     this.headerBits = bitCount;
+    this.fitRectangleCodes();
+  }
+
+  /** The codes of `deflateRectangles`: a number and its space, and a short match, each as one value. */
+  private fitRectangleCodes(): void {
+    const { literal, literalCodes, distance, distanceCodes } = this.codes;
+    for (let number = 0; number < 256; number += 1) {
+      let code = 0;
+      let bits = 0;
+      for (let index = 0; index < unitLengths[number]!; index += 1) {
+        const byte = unitCharacters[number * 4 + index]!;
+        code |= literalCodes[byte]! << bits;
+        bits += literal[byte]!;
+        if (bits > packedBitsMax) break;
+      }
+      this.unitCodes[number] = code >>> 0;
+      this.unitBits[number] = bits > packedBitsMax ? 0 : bits;
+    }
+    for (let length = matchMin; length < 32; length += 1) {
+      for (let matchDistance = 1; matchDistance < 32; matchDistance += 1) {
+        const lengthCode = lengthCodeOf[length]!;
+        const code = distanceCode(matchDistance);
+        const parts = [
+          [literalCodes[257 + lengthCode]!, literal[257 + lengthCode]!],
+          [length - lengthBase[lengthCode]!, lengthExtra[lengthCode]!],
+          [distanceCodes[code]!, distance[code]!],
+          [matchDistance - distanceBase[code]!, distanceExtra[code]!],
+        ] as const;
+        let packed = 0;
+        let bits = 0;
+        for (const [value, count] of parts) {
+          if (bits + count > packedBitsMax) {
+            bits = packedBitsMax + 1;
+            break;
+          }
+          packed |= value << bits;
+          bits += count;
+        }
+        this.matchCodes[length * 32 + matchDistance] = packed >>> 0;
+        this.matchBits[length * 32 + matchDistance] = bits > packedBitsMax ? 0 : bits;
+      }
+    }
   }
 
   /** The zlib stream of `head.data` followed by `tail`. */
@@ -655,6 +708,232 @@ export class SplitDeflater {
     putAdler32(adler32(tail, head.adler));
     return output.slice(0, outputLength);
   }
+
+  /**
+   * `deflate(head, tail)` for a tail that is `prefix`, then one line `c r l h re\n` per rectangle
+   * (`rectangles[0..count)`, each packed `c | r << 8 | l << 16 | h << 24`), then `suffix` — the same
+   * bytes, without the rectangles' text ever being written: a number and its space, and a line's match
+   * against the line before, are each one precomputed code, and the checksum is summed per number.
+   */
+  deflateRectangles(
+    head: DeflatedHead,
+    prefix: Uint8Array,
+    rectangles: Uint32Array,
+    count: number,
+    suffix: Uint8Array,
+  ): Uint8Array {
+    // The first rectangle is coded with the prefix and the last with the suffix, as text, so the lines
+    // around each edge are tokenised exactly as in the whole tail.
+    if (count < 2) return this.deflate(head, rectanglesText(prefix, rectangles, 0, count, suffix));
+    const first = rectanglesText(prefix, rectangles, 0, 1, emptyBytes);
+    const firstCount = tokenizeTail(first, this.codes.literal);
+    if (firstCount < 0) return this.deflate(head, rectanglesText(prefix, rectangles, 0, count, suffix));
+    resetOutput();
+    reserve(
+      head.bytes.length + this.headerBytes.length + 2 * (first.length + 19 * count + suffix.length) + 8,
+    );
+    output.set(head.bytes, 0);
+    output.set(this.headerBytes, head.bytes.length);
+    outputLength = head.bytes.length + this.headerBytes.length;
+    bitBuffer = this.headerLast;
+    bitCount = this.headerBits;
+    writeTokenRange(0, firstCount, this.codes);
+    let checksum = adler32(first, head.adler);
+    checksum = this.writeRectangles(rectangles, count, checksum);
+    const last = rectanglesText(emptyBytes, rectangles, count - 1, count, suffix);
+    const lastCount = tokenizeTail(last, this.codes.literal);
+    if (lastCount < 0) return this.deflate(head, rectanglesText(prefix, rectangles, 0, count, suffix));
+    // The last rectangle's line has no line before it here, so it is all literals: skip those.
+    writeTokenRange(lineLength(rectangles[count - 1]!), lastCount, this.codes);
+    putBits(this.codes.literalCodes[256]!, this.codes.literal[256]!);
+    putAdler32(adler32(suffix, checksum));
+    return output.slice(0, outputLength);
+  }
+
+  /** Codes rectangles 1..count−1 (each matched against the one before) and returns the checksum. */
+  private writeRectangles(rectangles: Uint32Array, count: number, checksum: number): number {
+    const { unitCodes, unitBits, matchCodes, matchBits } = this;
+    const { literal, literalCodes } = this.codes;
+    // The output and bit state in locals; written back around the rare paths that use `putBits`.
+    const bytes = output;
+    let at = outputLength;
+    let buffer = bitBuffer;
+    let filled = bitCount;
+    let sum = checksum & 0xffff;
+    let weighted = checksum >>> 16;
+    let previous = rectangles[0]!;
+    let previousLength = lineLength(previous);
+    for (let index = 1; index < count; index += 1) {
+      const current = rectangles[index]!;
+      const currentLength = lineLength(current);
+      const common = Math.min(commonEnding(previous, current), previousLength, currentLength);
+      // The literals before the match: whole numbers with their spaces, then part of one number.
+      let remaining = currentLength - common;
+      for (let field = 0; field < 4 && remaining > 0; field += 1) {
+        const number = (current >>> (8 * field)) & 0xff;
+        const length = unitLengths[number]!;
+        const bits = unitBits[number]!;
+        if (remaining >= length && bits !== 0) {
+          buffer |= unitCodes[number]! << filled;
+          filled += bits;
+          while (filled >= 8) {
+            bytes[at++] = buffer & 0xff;
+            buffer >>>= 8;
+            filled -= 8;
+          }
+          remaining -= length;
+          continue;
+        }
+        const characters = Math.min(remaining, length);
+        for (let character = 0; character < characters; character += 1) {
+          const byte = unitCharacters[number * 4 + character]!;
+          buffer |= literalCodes[byte]! << filled;
+          filled += literal[byte]!;
+          while (filled >= 8) {
+            bytes[at++] = buffer & 0xff;
+            buffer >>>= 8;
+            filled -= 8;
+          }
+        }
+        remaining -= characters;
+      }
+      for (let character = 0; character < remaining; character += 1) {
+        const byte = lineEnd[character]!;
+        buffer |= literalCodes[byte]! << filled;
+        filled += literal[byte]!;
+        while (filled >= 8) {
+          bytes[at++] = buffer & 0xff;
+          buffer >>>= 8;
+          filled -= 8;
+        }
+      }
+      const match = common * 32 + currentLength;
+      const matchLength = matchBits[match]!;
+      if (matchLength !== 0) {
+        buffer |= matchCodes[match]! << filled;
+        filled += matchLength;
+        while (filled >= 8) {
+          bytes[at++] = buffer & 0xff;
+          buffer >>>= 8;
+          filled -= 8;
+        }
+      } else {
+        outputLength = at;
+        bitBuffer = buffer;
+        bitCount = filled;
+        tokens[0] = -((common << 16) | currentLength);
+        writeTokenRange(0, 1, this.codes);
+        at = outputLength;
+        buffer = bitBuffer;
+        filled = bitCount;
+      }
+      // Adler-32 over the line: each number with its space, then "re\n".
+      for (let field = 0; field < 4; field += 1) {
+        const number = (current >>> (8 * field)) & 0xff;
+        weighted += unitLengths[number]! * sum + unitWeighted[number]!;
+        sum += unitSums[number]!;
+      }
+      weighted += lineEndLength * sum + lineEndWeighted;
+      sum += lineEndSum;
+      sum %= 65521;
+      weighted %= 65521;
+      previous = current;
+      previousLength = currentLength;
+    }
+    outputLength = at;
+    bitBuffer = buffer;
+    bitCount = filled;
+    return ((weighted << 16) | sum) >>> 0;
+  }
+}
+
+/** The most bits one packed code may hold, so that it fits the 32-bit bit buffer beside 7 pending bits. */
+const packedBitsMax = 24;
+const emptyBytes = new Uint8Array(0);
+/** What ends every rectangle's line after its four numbers. */
+const lineEnd = Uint8Array.of(0x72, 0x65, 0x0a); // "re\n"
+const lineEndLength = 3;
+const lineEndSum = 0x72 + 0x65 + 0x0a;
+const lineEndWeighted = 3 * 0x72 + 2 * 0x65 + 0x0a;
+/** Per number 0..255: its decimal digits and a space (`unitCharacters`, four a number), their count,
+ * their sum and their Adler-32 weight (each byte times its distance from the end, counting from 1). */
+const unitCharacters = new Uint8Array(256 * 4);
+const unitLengths = new Uint8Array(256);
+const unitSums = new Uint16Array(256);
+const unitWeighted = new Uint16Array(256);
+for (let number = 0; number < 256; number += 1) {
+  const text = `${number} `;
+  unitLengths[number] = text.length;
+  for (let index = 0; index < text.length; index += 1) {
+    const byte = text.charCodeAt(index);
+    unitCharacters[number * 4 + index] = byte;
+    unitSums[number] = unitSums[number]! + byte;
+    unitWeighted[number] = unitWeighted[number]! + (text.length - index) * byte;
+  }
+}
+
+/** Bytes of the line `c r l h re\n` of a packed rectangle. */
+function lineLength(rectangle: number): number {
+  return (
+    unitLengths[rectangle & 0xff]! +
+    unitLengths[(rectangle >>> 8) & 0xff]! +
+    unitLengths[(rectangle >>> 16) & 0xff]! +
+    unitLengths[rectangle >>> 24]! +
+    lineEndLength
+  );
+}
+
+/**
+ * How many bytes two rectangles' lines have in common at their ends: " re\n", then the numbers from
+ * the last, each whole with the space before it while equal, then the trailing digits of the first
+ * that differ. Not capped by the lines' lengths (the caller does that).
+ */
+function commonEnding(previous: number, current: number): number {
+  let common = lineEndLength + 1;
+  for (let field = 3; field >= 0; field -= 1) {
+    let left = (previous >>> (8 * field)) & 0xff;
+    let right = (current >>> (8 * field)) & 0xff;
+    if (left === right) {
+      common += unitLengths[left]! - 1 + (field > 0 ? 1 : 0);
+      continue;
+    }
+    const digits = Math.min(unitLengths[left]!, unitLengths[right]!) - 1;
+    for (let digit = 0; digit < digits && left % 10 === right % 10; digit += 1) {
+      common += 1;
+      left = Math.floor(left / 10);
+      right = Math.floor(right / 10);
+    }
+    return common;
+  }
+  return common;
+}
+
+/** `prefix`, the lines of `rectangles[from..to)`, then `suffix`, as bytes. */
+export function rectanglesText(
+  prefix: Uint8Array,
+  rectangles: Uint32Array,
+  from: number,
+  to: number,
+  suffix: Uint8Array,
+): Uint8Array {
+  let length = prefix.length + suffix.length;
+  for (let index = from; index < to; index += 1) length += lineLength(rectangles[index]!);
+  const text = new Uint8Array(length);
+  text.set(prefix);
+  let at = prefix.length;
+  for (let index = from; index < to; index += 1) {
+    const rectangle = rectangles[index]!;
+    for (let field = 0; field < 4; field += 1) {
+      const number = (rectangle >>> (8 * field)) & 0xff;
+      for (let character = 0; character < unitLengths[number]!; character += 1) {
+        text[at++] = unitCharacters[number * 4 + character]!;
+      }
+    }
+    text.set(lineEnd, at);
+    at += lineEnd.length;
+  }
+  text.set(suffix, at);
+  return text;
 }
 
 /**

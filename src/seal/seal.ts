@@ -177,10 +177,8 @@ class AsciiWriter {
   private readonly bytes: Uint8Array;
   private length = 0;
 
-  /** Writes into `scratch` when it is large enough (no allocation), else into a fresh buffer. */
-  constructor(capacityBytes: number, scratch?: Uint8Array) {
-    this.bytes =
-      scratch !== undefined && scratch.length >= capacityBytes ? scratch : new Uint8Array(capacityBytes);
+  constructor(capacityBytes: number) {
+    this.bytes = new Uint8Array(capacityBytes);
   }
 
   private reserve(count: number): void {
@@ -212,19 +210,7 @@ class AsciiWriter {
   result(): Uint8Array {
     return this.bytes.slice(0, this.length);
   }
-
-  /** What was written, without a copy: valid until the buffer is written again. */
-  view(): Uint8Array {
-    return this.bytes.subarray(0, this.length);
-  }
 }
-
-/**
- * The buffer the tail is drawn into when it is compressed at once (`drawSealDeflated`), sized for a
- * version-10 symbol: the longest seal address (`sealUrlCharactersMax`) needs version 6 at most, and a
- * larger symbol would get a buffer of its own.
- */
-const tailScratch = new Uint8Array(tailBytesBound(57));
 
 /** Each rectangle is at most "ddd ddd ddd ddd re\n" (19 bytes) and a row holds at most size/2 runs. */
 function tailBytesBound(size: number): number {
@@ -239,50 +225,107 @@ function tailBytesBound(size: number): number {
  * order within a row.
  */
 function writeQr(writer: AsciiWriter, moduleCount: number, modules: Uint8Array): void {
-  const { left, top, side, quietModules } = layout.qr;
-  const moduleUnits = side / (moduleCount + 2 * quietModules);
-  const originX = left + quietModules * moduleUnits;
-  const originY = top - quietModules * moduleUnits;
-  writer.text(`0 g q ${numbers(moduleUnits, 0, 0, -moduleUnits, originX, originY)} cm\n`);
-  /** Per start column: the length of the open rectangle (0 when none) and its first row. */
-  const openLength = new Uint8Array(moduleCount);
-  const openRow = new Uint8Array(moduleCount);
-  const runLength = new Uint8Array(moduleCount);
-  for (let row = 0; row <= moduleCount; row += 1) {
-    rowRunLengths(modules, moduleCount, row, runLength);
-    for (let column = 0; column < moduleCount; column += 1) {
-      const length = openLength[column]!;
-      if (length === 0 || length === runLength[column]) continue;
-      writer.integerAndSpace(column);
-      writer.integerAndSpace(openRow[column]!);
-      writer.integerAndSpace(length);
-      writer.integerAndSpace(row - openRow[column]!);
-      writer.text('re\n');
-      openLength[column] = 0;
-    }
-    for (let column = 0; column < moduleCount; column += 1) {
-      if (runLength[column] === 0 || openLength[column] !== 0) continue;
-      openLength[column] = runLength[column]!;
-      openRow[column] = row;
-    }
+  writer.text(qrTransform(moduleCount));
+  const count = qrRectangles(moduleCount, modules);
+  for (let index = 0; index < count; index += 1) {
+    const rectangle = rectangleScratch[index]!;
+    writer.integerAndSpace(rectangle & 0xff);
+    writer.integerAndSpace((rectangle >>> 8) & 0xff);
+    writer.integerAndSpace((rectangle >>> 16) & 0xff);
+    writer.integerAndSpace(rectangle >>> 24);
+    writer.text('re\n');
   }
-  writer.text('f Q\n');
+  writer.text(qrClose);
 }
 
-/** Fills `runLength[c]` with the length of the dark run starting at column c of `row`, else 0. */
-function rowRunLengths(modules: Uint8Array, moduleCount: number, row: number, runLength: Uint8Array): void {
-  runLength.fill(0);
-  if (row >= moduleCount) return;
-  const rowStart = row * moduleCount;
-  let runStart = -1;
-  for (let column = 0; column <= moduleCount; column += 1) {
-    const dark = column < moduleCount && modules[rowStart + column] !== 0;
-    if (dark && runStart < 0) runStart = column;
-    if (!dark && runStart >= 0) {
-      runLength[runStart] = column - runStart;
-      runStart = -1;
-    }
+/** Ends the QR code's path: fill it, restore the state. */
+const qrClose = 'f Q\n';
+
+/** The line that sets black and maps one module to one unit, row 0 at the top (cached per symbol size). */
+function qrTransform(moduleCount: number): string {
+  let line = qrTransforms.get(moduleCount);
+  if (line === undefined) {
+    const { left, top, side, quietModules } = layout.qr;
+    const moduleUnits = side / (moduleCount + 2 * quietModules);
+    const originX = left + quietModules * moduleUnits;
+    const originY = top - quietModules * moduleUnits;
+    line = `0 g q ${numbers(moduleUnits, 0, 0, -moduleUnits, originX, originY)} cm\n`;
+    qrTransforms.set(moduleCount, line);
   }
+  return line;
+}
+const qrTransforms = new Map<number, string>();
+
+/** Rectangles of the largest symbol (version 40): at most one per dark run, half a row's modules. */
+const rectangleScratch = new Uint32Array(177 * 89);
+/** Per start column: the length of the open rectangle (0 when none) and its first row. */
+const openLengths = new Uint8Array(177);
+const openRows = new Uint8Array(177);
+/** The start columns of the open rectangles, ascending, and those that continue into the next row. */
+const openColumns = new Uint8Array(177);
+const continuing = new Uint8Array(177);
+/** The dark runs of one row: start columns and lengths, left to right. */
+const runStarts = new Uint8Array(89);
+const runLengths = new Uint8Array(89);
+
+/**
+ * The rectangles `writeQr` draws, into `rectangleScratch`, each packed as
+ * `column | row << 8 | width << 16 | height << 24`; returns their count. Row by row: an open rectangle
+ * whose start column does not begin a run of the same length in this row closes (left to right), then
+ * every run whose start column has no open rectangle opens one.
+ */
+function qrRectangles(moduleCount: number, modules: Uint8Array): number {
+  let count = 0;
+  let openCount = 0;
+  for (let row = 0; row <= moduleCount; row += 1) {
+    const runCount = row < moduleCount ? rowRuns(modules, moduleCount, row) : 0;
+    // Close what does not continue; the runs and the open columns are both in column order.
+    let run = 0;
+    let nextCount = 0;
+    for (let index = 0; index < openCount; index += 1) {
+      const column = openColumns[index]!;
+      while (run < runCount && runStarts[run]! < column) run += 1;
+      const length = openLengths[column]!;
+      if (run < runCount && runStarts[run] === column && runLengths[run] === length) {
+        continuing[nextCount++] = column;
+        continue;
+      }
+      const first = openRows[column]!;
+      rectangleScratch[count++] = column | (first << 8) | (length << 16) | ((row - first) << 24);
+      openLengths[column] = 0;
+    }
+    // Open a rectangle at every run whose column has none. The open list (read to its end above) is
+    // rebuilt as the merge of the continuing columns and the new ones.
+    let kept = 0;
+    openCount = 0;
+    for (let index = 0; index < runCount; index += 1) {
+      const column = runStarts[index]!;
+      while (kept < nextCount && continuing[kept]! < column) openColumns[openCount++] = continuing[kept++]!;
+      if (openLengths[column] !== 0) continue;
+      openLengths[column] = runLengths[index]!;
+      openRows[column] = row;
+      openColumns[openCount++] = column;
+    }
+    while (kept < nextCount) openColumns[openCount++] = continuing[kept++]!;
+  }
+  return count;
+}
+
+/** The dark runs of `row` into `runStarts` and `runLengths`; returns how many there are. */
+function rowRuns(modules: Uint8Array, moduleCount: number, row: number): number {
+  const rowStart = row * moduleCount;
+  let count = 0;
+  let column = 0;
+  while (column < moduleCount) {
+    while (column < moduleCount && modules[rowStart + column] === 0) column += 1;
+    if (column === moduleCount) break;
+    const start = column;
+    while (column < moduleCount && modules[rowStart + column] !== 0) column += 1;
+    runStarts[count] = start;
+    runLengths[count] = column - start;
+    count += 1;
+  }
+  return count;
 }
 
 /** The serial in groups of four for a person to read back, shrunk if a wide serial would not fit. */
@@ -403,15 +446,19 @@ export interface DeflatedSealDrawing {
  */
 export function drawSealDeflated(input: SealInput, modules: QrModules): DeflatedSealDrawing {
   tailDeflater ??= new SplitDeflater(sampleTail());
-  // Drawn into the shared scratch buffer, which the deflater reads before anything draws again.
-  const tail = drawSealTail(input, modules, tailScratch);
+  checkSealInput(input);
+  checkQrModules(modules);
+  // The QR code is never written as text: its rectangles go to the deflater as numbers.
+  const prefix = encoder.encode(`\n${serialDrawing(input.serial)}\n${qrTransform(modules.size)}`);
+  const count = qrRectangles(modules.size, modules.data);
   let head = deflatedHeads.get(input.sizePt);
   if (head === undefined) {
     head = deflateHead(sealHead(input.sizePt));
     if (deflatedHeads.size >= deflatedHeadsMax) deflatedHeads.delete(deflatedHeads.keys().next().value!);
     deflatedHeads.set(input.sizePt, head);
   }
-  return { deflated: tailDeflater.deflate(head, tail), fonts, resourceFontNames };
+  const deflated = tailDeflater.deflateRectangles(head, prefix, rectangleScratch, count, tailSuffix);
+  return { deflated, fonts, resourceFontNames };
 }
 
 /** A deployment uses one or a few seal sizes; an unusual size only costs one more compression. */
@@ -436,8 +483,22 @@ function sealHead(sizePt: number): Uint8Array {
 }
 
 /** The part that changes from seal to seal: the serial, the QR code and the closing `Q`. */
-function drawSealTail(input: SealInput, modules: QrModules, scratch?: Uint8Array): Uint8Array {
+function drawSealTail(input: SealInput, modules: QrModules): Uint8Array {
   checkSealInput(input);
+  checkQrModules(modules);
+  const writer = new AsciiWriter(tailBytesBound(modules.size));
+  writer.text(`\n${serialDrawing(input.serial)}\n`);
+  writeQr(writer, modules.size, modules.data);
+  writer.text(sealClose);
+  return writer.result();
+}
+
+/** Ends the seal: restores the state saved before its scale. */
+const sealClose = 'Q\n';
+/** What follows the QR code's rectangles in the tail. */
+const tailSuffix = encoder.encode(qrClose + sealClose);
+
+function checkQrModules(modules: QrModules): void {
   const { size, data } = modules;
   if (
     !Number.isInteger(size) ||
@@ -448,9 +509,4 @@ function drawSealTail(input: SealInput, modules: QrModules, scratch?: Uint8Array
   ) {
     throw new Error(`seal invariant: ${size} × ${size} with ${data.length} entries is not a QR matrix`);
   }
-  const writer = new AsciiWriter(tailBytesBound(size), scratch);
-  writer.text(`\n${serialDrawing(input.serial)}\n`);
-  writeQr(writer, size, data);
-  writer.text('Q\n');
-  return scratch === undefined ? writer.result() : writer.view();
 }
