@@ -53,3 +53,17 @@ export class RandomPool {
     return this.fills;
   }
 }
+
+/** The pool of the request path on the main thread: reservation and stamp identifiers, serials. */
+const sharedPool = new RandomPool();
+
+/** `count` fresh CSPRNG bytes from the main thread's shared pool. */
+export function pooledRandomBytes(count: number): Uint8Array {
+  return sharedPool.take(count);
+}
+
+/** `count` fresh CSPRNG bytes from the shared pool, as lowercase hex (an identifier). */
+export function pooledRandomHex(count: number): string {
+  const bytes = sharedPool.take(count);
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+}

@@ -6,11 +6,12 @@
  * a stamp's status comes from its outcome row, or — for a reservation the sweeper expired after a
  * crash — from the ledger's own record of the reservation.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { BubuhError, type ErrorCode, type ErrorDetails, errorRegistry } from '../errors.js';
 import type { BubuhNode } from '../node.js';
 import { issueStamp, refundReasonOf } from '../services/issue-stamp.js';
+import { pooledRandomHex } from '../stamping/random-pool.js';
 import { docTypeOf } from './doc-types.js';
 import type { EnginePool } from './engine-pool.js';
 import { createDiskFileStore, type StampFileStore } from './file-store.js';
@@ -259,7 +260,7 @@ export function createStampService(dependencies: StampServiceDependencies): Stam
       if (!docType) throw new BubuhError('STAMP_DOC_TYPE_UNKNOWN', { docType: command.metadata.docType });
       admit(command.accountId);
       const digest = requestDigest(command.pdf, command.placement, command.metadata);
-      let stampId = randomBytes(16).toString('hex');
+      let stampId = pooledRandomHex(16);
       if (command.idempotencyKey !== undefined) {
         // Read-only replay check: the key's stamp, if any, answers for this request.
         for (let generation = 0; ; generation += 1) {
