@@ -98,18 +98,44 @@ async function engineStampsPerSecond(dataDir: string, pdf: Uint8Array): Promise<
   }
 }
 
-type StageTotals = Map<string, { sum: number; count: number }>;
+type StageTotals = Map<string, { sum: number; count: number; buckets: Map<number, number> }>;
 
-/** The server's `bubuh_stamp_stage_seconds` sums and counts per stage. */
+/** The server's `bubuh_stamp_stage_seconds` sums, counts and cumulative buckets per stage. */
 async function stageTotals(base: string): Promise<StageTotals> {
   const text = await (await fetch(`${base}/metrics`)).text();
   const totals: StageTotals = new Map();
+  const entryOf = (stage: string) => {
+    const entry = totals.get(stage) ?? { sum: 0, count: 0, buckets: new Map<number, number>() };
+    totals.set(stage, entry);
+    return entry;
+  };
   for (const match of text.matchAll(/^bubuh_stamp_stage_seconds_(sum|count)\{stage="([a-z_]+)"\} (\S+)$/gm)) {
-    const entry = totals.get(match[2]!) ?? { sum: 0, count: 0 };
-    entry[match[1] as 'sum' | 'count'] = Number(match[3]);
-    totals.set(match[2]!, entry);
+    entryOf(match[2]!)[match[1] as 'sum' | 'count'] = Number(match[3]);
+  }
+  const bucketPattern = /^bubuh_stamp_stage_seconds_bucket\{le="([^"]+)",stage="([a-z_]+)"\} (\S+)$/gm;
+  for (const match of text.matchAll(bucketPattern)) {
+    entryOf(match[2]!).buckets.set(Number(match[1]), Number(match[3]));
   }
   return totals;
+}
+
+/**
+ * Per stage between two readings, the histogram bucket in which its 99th percentile falls, e.g.
+ * "reserve ≤ 20, sync ≤ 50, …" (ms; the buckets are coarse, so this says which stage makes the tail).
+ */
+function stageP99s(before: StageTotals, after: StageTotals): string {
+  const parts: string[] = [];
+  for (const [stage, total] of after) {
+    const earlier = before.get(stage);
+    const count = total.count - (earlier?.count ?? 0);
+    if (count <= 0) continue;
+    const bounds = [...total.buckets.keys()].sort((left, right) => left - right);
+    const bound = bounds.find(
+      (le) => total.buckets.get(le)! - (earlier?.buckets.get(le) ?? 0) >= Math.ceil(count * 0.99),
+    );
+    parts.push(`${stage} ≤ ${bound === undefined || !Number.isFinite(bound) ? '∞' : bound * 1000}`);
+  }
+  return parts.join(', ') || 'none recorded';
 }
 
 /** Mean milliseconds per stage between two readings, e.g. "upload 1.2, queue 30.1, …". */
@@ -146,6 +172,13 @@ async function main(): Promise<void> {
         : {}),
       // BENCH_DATABASE_URL: run the server on PostgreSQL (an empty database) instead of SQLite.
       ...(process.env['BENCH_DATABASE_URL'] ? { DATABASE_URL: process.env['BENCH_DATABASE_URL'] } : {}),
+      // BENCH_SERVER_ENV: more settings for the server, e.g. "BUBUH_STAMP_WORKER_NICE=0,UV_THREADPOOL_SIZE=8".
+      ...Object.fromEntries(
+        (process.env['BENCH_SERVER_ENV'] ?? '')
+          .split(',')
+          .filter((pair) => pair.includes('='))
+          .map((pair) => [pair.slice(0, pair.indexOf('=')).trim(), pair.slice(pair.indexOf('=') + 1).trim()]),
+      ),
     };
     const config = loadConfig({}, env);
     const setup = await createNode(config, createLogger('silent'));
@@ -193,7 +226,9 @@ async function main(): Promise<void> {
     const stages = stageMeans(stagesBefore, await stageTotals(base));
     const stampsPerSecond = capacity['2xx'] / capacity.duration;
     const rate = Math.max(1, Math.floor(stampsPerSecond * 0.8));
+    const loadedBefore = await stageTotals(base);
     const loaded = await run({ connections: 64, duration: seconds, overallRate: rate });
+    const loadedAfter = await stageTotals(base);
     server.kill('SIGTERM');
     await new Promise((resolve) => server!.once('exit', resolve));
     server = null;
@@ -213,6 +248,7 @@ async function main(): Promise<void> {
         `capacity (32 connections, ${seconds}s): ${capacity['2xx']} stamped, ${capacity.non2xx} non-2xx, ${capacity.errors} errors → ${stampsPerSecond.toFixed(0)} stamps/s; latency p50 ${capacity.latency.p50} ms, p99 ${capacity.latency.p99} ms`,
         `at 80 % (${rate}/s offered, 64 connections): ${loaded['2xx']} stamped, ${loaded.non2xx} non-2xx, ${loaded.errors} errors; latency p50 ${loaded.latency.p50} ms, p99 ${loaded.latency.p99} ms`,
         `where a stamp's time went at capacity (mean ms per stage, from /metrics): ${stages}`,
+        `at 80 %, the bucket of each stage's p99 (ms, from /metrics): ${stageP99s(loadedBefore, loadedAfter)}; means: ${stageMeans(loadedBefore, loadedAfter)}`,
         `engine alone, one thread, same file and keys (B-T): ${engine.toFixed(0)} stamps/s`,
         JSON.stringify(result),
         '',
