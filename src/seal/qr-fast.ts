@@ -21,6 +21,8 @@ const blocksAtM: readonly (readonly number[])[] = [
   [38, 38, 39, 39],
   [36, 36, 36, 37, 37],
 ];
+/** Data codewords in all at level M, versions 1–9. */
+const capacityAtM = blocksAtM.map((blocks) => blocks.reduce((sum, length) => sum + length, 0));
 /** Error-correction codewords per block at level M, versions 1–9. */
 const ecPerBlockAtM = [0, 10, 16, 26, 18, 24, 16, 18, 22, 22] as const;
 export const fastQrVersionMax = 9;
@@ -70,32 +72,62 @@ function generatorLogs(degree: number): Uint8Array {
   return logs;
 }
 
-/** The remainder of data·x^degree divided by the generator: the block's error-correction codewords. */
-function errorCorrection(data: Uint8Array, degree: number): Uint8Array {
+/** Per degree, every byte times every generator coefficient: `products[factor * degree + term]`. */
+const generatorProductTables = new Map<number, Uint8Array>();
+
+function generatorProducts(degree: number): Uint8Array {
+  const cached = generatorProductTables.get(degree);
+  if (cached) return cached;
   const logs = generatorLogs(degree);
-  const work = new Uint8Array(data.length + degree);
-  work.set(data);
-  for (let index = 0; index < data.length; index += 1) {
-    const factor = work[index]!;
-    if (factor === 0) continue;
+  const products = new Uint8Array(256 * degree);
+  for (let factor = 1; factor < 256; factor += 1) {
     const factorLog = logarithms[factor]!;
-    for (let term = 0; term < degree; term += 1)
-      work[index + 1 + term]! ^= exponents[factorLog + logs[term]!]!;
+    for (let term = 0; term < degree; term += 1) {
+      products[factor * degree + term] = exponents[factorLog + logs[term]!]!;
+    }
   }
-  return work.subarray(data.length);
+  generatorProductTables.set(degree, products);
+  return products;
 }
 
-class BitStream {
-  readonly bytes: Uint8Array;
-  lengthBits = 0;
-  constructor(capacityBytes: number) {
-    this.bytes = new Uint8Array(capacityBytes);
+/** Room for one block and its error correction: at most 39 data and 26 error-correction codewords. */
+const divisionScratch = new Uint8Array(128);
+
+/**
+ * The remainder of data·x^degree divided by the generator: the block's error-correction codewords,
+ * written to `into` at `at`.
+ */
+function errorCorrection(data: Uint8Array, degree: number, into: Uint8Array, at: number): void {
+  const products = generatorProducts(degree);
+  const work = divisionScratch;
+  const length = data.length;
+  work.set(data);
+  work.fill(0, length, length + degree);
+  for (let index = 0; index < length; index += 1) {
+    const factor = work[index]!;
+    if (factor === 0) continue;
+    const base = factor * degree;
+    for (let term = 0; term < degree; term += 1) work[index + 1 + term]! ^= products[base + term]!;
   }
+  into.set(work.subarray(length, length + degree), at);
+}
+
+/** Bits written most significant first into `bytes`, which must start zeroed. */
+class BitStream {
+  lengthBits = 0;
+  constructor(readonly bytes: Uint8Array) {}
   put(value: number, bitCount: number): void {
-    for (let bit = bitCount - 1; bit >= 0; bit -= 1) {
-      if ((value >>> bit) & 1) this.bytes[this.lengthBits >> 3]! |= 0x80 >> (this.lengthBits & 7);
-      this.lengthBits += 1;
+    let position = this.lengthBits;
+    let left = bitCount;
+    while (left > 0) {
+      const free = 8 - (position & 7);
+      const take = free < left ? free : left;
+      const bits = (value >>> (left - take)) & ((1 << take) - 1);
+      this.bytes[position >> 3]! |= bits << (free - take);
+      position += take;
+      left -= take;
     }
+    this.lengthBits = position;
   }
 }
 
@@ -104,29 +136,68 @@ function segmentBits(headBytes: number, tailCharacters: number): number {
   return 12 + 8 * headBytes + 13 + 11 * Math.floor(tailCharacters / 2) + 6 * (tailCharacters % 2);
 }
 
-/** The data codewords: both segments, the terminator, zero bits to a byte boundary, then 0xEC 0x11 padding. */
+/** Data codewords of the symbol being encoded (version 9 has the most: 182). */
+const dataScratch = new Uint8Array(182);
+
+/** The head segment last encoded, its capacity, and its bits: a deployment's seals share one address. */
+let headCache: { head: Uint8Array; capacityBytes: number; bytes: Uint8Array; lengthBits: number } | null =
+  null;
+
+function sameBytes(left: Uint8Array, right: Uint8Array): boolean {
+  if (left.length !== right.length) return false;
+  for (let index = 0; index < left.length; index += 1) if (left[index] !== right[index]) return false;
+  return true;
+}
+
+/**
+ * The data codewords: both segments, the terminator, zero bits to a byte boundary, then 0xEC 0x11
+ * padding. A view of a shared buffer, valid until the next call.
+ */
 function dataCodewords(head: Uint8Array, tail: string, capacityBytes: number): Uint8Array {
-  const stream = new BitStream(capacityBytes);
-  stream.put(0b0100, 4);
-  stream.put(head.length, 8);
-  for (const byte of head) stream.put(byte, 8);
+  const bytes = dataScratch.subarray(0, capacityBytes);
+  bytes.fill(0);
+  const stream = new BitStream(bytes);
+  const cached = headCache;
+  if (cached !== null && cached.capacityBytes === capacityBytes && sameBytes(cached.head, head)) {
+    bytes.set(cached.bytes);
+    stream.lengthBits = cached.lengthBits;
+  } else {
+    stream.put(0b0100, 4);
+    stream.put(head.length, 8);
+    for (const byte of head) stream.put(byte, 8);
+    // Whole bytes only: the next segment continues in the byte the head ends in.
+    headCache = {
+      head: head.slice(),
+      capacityBytes,
+      bytes: bytes.slice(0, Math.ceil(stream.lengthBits / 8)),
+      lengthBits: stream.lengthBits,
+    };
+  }
   stream.put(0b0010, 4);
   stream.put(tail.length, 9);
   for (let index = 0; index + 1 < tail.length; index += 2) {
-    const first = alphanumericCharacters.indexOf(tail[index]!);
-    const second = alphanumericCharacters.indexOf(tail[index + 1]!);
+    const first = alphanumericValues[tail.charCodeAt(index)]!;
+    const second = alphanumericValues[tail.charCodeAt(index + 1)]!;
     stream.put(first * 45 + second, 11);
   }
-  if (tail.length % 2 === 1) stream.put(alphanumericCharacters.indexOf(tail[tail.length - 1]!), 6);
+  if (tail.length % 2 === 1) stream.put(alphanumericValues[tail.charCodeAt(tail.length - 1)]!, 6);
   if (stream.lengthBits + 4 <= capacityBytes * 8) stream.lengthBits += 4;
   let position = Math.ceil(stream.lengthBits / 8);
   for (let pad = 0; position < capacityBytes; pad += 1, position += 1)
-    stream.bytes[position] = pad % 2 === 0 ? 0xec : 0x11;
-  return stream.bytes;
+    bytes[position] = pad % 2 === 0 ? 0xec : 0x11;
+  return bytes;
+}
+
+/** Each alphanumeric character's value by its character code (0 for others: callers pass valid text). */
+const alphanumericValues = new Uint8Array(128);
+for (let index = 0; index < alphanumericCharacters.length; index += 1) {
+  alphanumericValues[alphanumericCharacters.charCodeAt(index)] = index;
 }
 
 /** Versions 1–9 at level M have at most 292 codewords (version 9: 182 data, 5 × 22 error correction). */
 const codewordScratch = new Uint8Array(292);
+/** Error-correction codewords of every block, block after block (version 9: 5 × 22). */
+const ecScratch = new Uint8Array(5 * 26);
 
 /**
  * All codewords in symbol order: data interleaved across blocks, then error correction interleaved.
@@ -135,28 +206,32 @@ const codewordScratch = new Uint8Array(292);
 function interleavedCodewords(data: Uint8Array, version: number): Uint8Array {
   const blocks = blocksAtM[version]!;
   const ecBytes = ecPerBlockAtM[version]!;
-  const dataBlocks: Uint8Array[] = [];
-  const ecBlocks: Uint8Array[] = [];
+  const blockCount = blocks.length;
   let offset = 0;
-  for (const length of blocks) {
-    const block = data.subarray(offset, offset + length);
-    dataBlocks.push(block);
-    ecBlocks.push(errorCorrection(block, ecBytes));
+  for (let block = 0; block < blockCount; block += 1) {
+    const length = blocks[block]!;
+    errorCorrection(data.subarray(offset, offset + length), ecBytes, ecScratch, block * ecBytes);
     offset += length;
   }
   // Read by the caller before it returns, so one buffer serves every symbol instead of an allocation
   // outside the heap per seal.
-  const total = offset + ecBytes * blocks.length;
+  const total = offset + ecBytes * blockCount;
   if (total > codewordScratch.length)
     throw new Error(`QR invariant: ${total} codewords at version ${version}`);
   const result = codewordScratch.subarray(0, total);
   let position = 0;
-  const longest = blocks[blocks.length - 1]!;
+  const longest = blocks[blockCount - 1]!;
   for (let index = 0; index < longest; index += 1) {
-    for (const block of dataBlocks) if (index < block.length) result[position++] = block[index]!;
+    let start = 0;
+    for (let block = 0; block < blockCount; block += 1) {
+      const length = blocks[block]!;
+      if (index < length) result[position++] = data[start + index]!;
+      start += length;
+    }
   }
   for (let index = 0; index < ecBytes; index += 1) {
-    for (const block of ecBlocks) result[position++] = block[index]!;
+    for (let block = 0; block < blockCount; block += 1)
+      result[position++] = ecScratch[block * ecBytes + index]!;
   }
   return result;
 }
@@ -203,8 +278,7 @@ export function templateFrom(size: number, modules: Uint8Array, reserved: Uint8A
 export function fastQrVersion(headBytes: number, tailCharacters: number): number | null {
   const bits = segmentBits(headBytes, tailCharacters);
   for (let version = 1; version <= fastQrVersionMax; version += 1) {
-    const capacityBytes = blocksAtM[version]!.reduce((sum, length) => sum + length, 0);
-    if (bits <= capacityBytes * 8) return version;
+    if (bits <= capacityAtM[version]! * 8) return version;
   }
   return null;
 }
@@ -216,8 +290,7 @@ export function encodeWithTemplate(
   head: Uint8Array,
   tail: string,
 ): Uint8Array {
-  const capacityBytes = blocksAtM[version]!.reduce((sum, length) => sum + length, 0);
-  const codewords = interleavedCodewords(dataCodewords(head, tail, capacityBytes), version);
+  const codewords = interleavedCodewords(dataCodewords(head, tail, capacityAtM[version]!), version);
   const modules = template.functionModules.slice();
   const { dataPositions, maskBits } = template;
   const codewordBits = codewords.length * 8;

@@ -387,7 +387,12 @@ const alphanumericTail = /[0-9A-Z]+$/;
 export function encodeSealQr(url: string): QrModules {
   const tail = alphanumericTail.exec(url)?.[0] ?? '';
   const head = url.slice(0, url.length - tail.length);
-  const headBytes = qrTextEncoder.encode(head);
+  // A deployment's seals share one address: its bytes are encoded once.
+  if (head !== lastHead) {
+    lastHead = head;
+    lastHeadBytes = qrTextEncoder.encode(head);
+  }
+  const headBytes = lastHeadBytes;
   // The fast path covers the usual shape (an address, then the serial); anything else, and the first
   // symbol of each version, goes through the general encoder.
   const version = head && tail ? fastQrVersion(headBytes.length, tail.length) : null;
@@ -407,6 +412,8 @@ export function encodeSealQr(url: string): QrModules {
 }
 
 const qrTextEncoder = new TextEncoder();
+let lastHead = '';
+let lastHeadBytes = new Uint8Array(0);
 /** Function patterns per QR version (at most `fastQrVersionMax` entries), taken from the general encoder. */
 const qrTemplates = new Map<number, QrTemplate>();
 
