@@ -319,6 +319,39 @@ async function admissionRefusals(nodes: readonly NodeHandle[]): Promise<Record<s
   return totals;
 }
 
+/**
+ * What the nodes' own clocks saw since the last scrape: the worst event-loop delay (prom-client's
+ * histogram, which it resets on every scrape) and the histogram bucket holding the p99 and the largest
+ * ledger batch commit — the two places a node's main thread can stall every request behind it, which
+ * is where a refusal made on arrival waits before the node reads it.
+ */
+async function nodeStalls(nodes: readonly NodeHandle[]): Promise<Record<string, string>> {
+  const stalls: Record<string, string> = {};
+  for (const node of nodes) {
+    if (!node.up) continue;
+    try {
+      const text = await (await fetch(`${node.base}/metrics`)).text();
+      const gauge = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+      const lagMaxMs = gauge('bubuh_process_nodejs_eventloop_lag_max_seconds') * 1000;
+      const lagP99Ms = gauge('bubuh_process_nodejs_eventloop_lag_p99_seconds') * 1000;
+      const buckets = [...text.matchAll(/^bubuh_ledger_batch_seconds_bucket\{le="([^"]+)"\} (\S+)$/gm)].map(
+        (match) => ({ le: Number(match[1]), count: Number(match[2]) }),
+      );
+      const total = buckets.at(-1)?.count ?? 0;
+      const p99 = buckets.find((bucket) => bucket.count >= Math.ceil(total * 0.99))?.le;
+      const largest = buckets.find((bucket) => bucket.count >= total)?.le;
+      const ms = (seconds: number | undefined) =>
+        seconds === undefined || !Number.isFinite(seconds) ? '∞' : String(seconds * 1000);
+      stalls[`node ${node.index + 1}`] =
+        `loop delay max ${lagMaxMs.toFixed(0)} ms, p99 ${lagP99Ms.toFixed(0)} ms; ` +
+        `${total} ledger commits, p99 ≤ ${ms(p99)} ms, largest ≤ ${ms(largest)} ms`;
+    } catch {
+      // A node that does not answer now adds nothing.
+    }
+  }
+  return stalls;
+}
+
 async function stopNodes(nodes: readonly NodeHandle[]): Promise<void> {
   await Promise.all(
     nodes.map(async (node) => {
@@ -1130,6 +1163,8 @@ async function main(): Promise<void> {
       await closedLoop(driver, 16, 1);
     }
     driver.stepCounts.clear();
+    // Read once so the nodes' event-loop delay histograms start again from here.
+    await nodeStalls(deployment.nodes);
     const probe = await probeCapacity(driver, timing.probeStepS, 16);
     const capacityRps = probe.capacityRps;
     if (capacityRps <= 0)
@@ -1234,6 +1269,8 @@ async function main(): Promise<void> {
         await sleep(2000);
       }
     }
+    // The stalls first: any scrape resets the nodes' event-loop delay histograms.
+    const stalls = await nodeStalls(deployment.nodes);
     const serverRefusals = await admissionRefusals(deployment.nodes);
     const rows = seriesRows(series);
     const rec = recovery(rows, curve, capacityRps);
@@ -1323,6 +1360,7 @@ async function main(): Promise<void> {
         `refusals by step and code: ${JSON.stringify(report.run.refusal_codes)}`,
         `refusal latency by step and code: ${JSON.stringify(report.run.refusal_latency_by_code)}`,
         `server refusals by class and reason (nodes up at the end, from /metrics): ${JSON.stringify(serverRefusals)}`,
+        `where a node's main thread stalled, from the probe on (from /metrics): ${JSON.stringify(stalls)}`,
         `load generator's event-loop delay p99 during the curve: ${clientLoopDelayP99Ms} ms (part of every latency above)`,
         `errors by kind: ${JSON.stringify(report.run.errors_by_kind)}`,
         `journey failures: ${JSON.stringify(report.run.journey_failures)}`,
