@@ -767,7 +767,9 @@ export class SplitDeflater {
       const current = rectangles[index]!;
       const currentLength = lineLength(current);
       const common = Math.min(commonEnding(previous, current), previousLength, currentLength);
-      // The literals before the match: whole numbers with their spaces, then part of one number.
+      // The literals before the match: whole numbers with their spaces, then part of one number. The
+      // match always covers " re\n" (`commonEnding` is at least 4, every line at least 11 bytes), so
+      // the literals end within the numbers.
       let remaining = currentLength - common;
       for (let field = 0; field < 4 && remaining > 0; field += 1) {
         const number = (current >>> (8 * field)) & 0xff;
@@ -784,28 +786,19 @@ export class SplitDeflater {
           remaining -= length;
           continue;
         }
+        // Part of a number (or a number whose code is too long to pack): one byte at a time.
+        outputLength = at;
+        bitBuffer = buffer;
+        bitCount = filled;
         const characters = Math.min(remaining, length);
         for (let character = 0; character < characters; character += 1) {
           const byte = unitCharacters[number * 4 + character]!;
-          buffer |= literalCodes[byte]! << filled;
-          filled += literal[byte]!;
-          while (filled >= 8) {
-            bytes[at++] = buffer & 0xff;
-            buffer >>>= 8;
-            filled -= 8;
-          }
+          putBits(literalCodes[byte]!, literal[byte]!);
         }
+        at = outputLength;
+        buffer = bitBuffer;
+        filled = bitCount;
         remaining -= characters;
-      }
-      for (let character = 0; character < remaining; character += 1) {
-        const byte = lineEnd[character]!;
-        buffer |= literalCodes[byte]! << filled;
-        filled += literal[byte]!;
-        while (filled >= 8) {
-          bytes[at++] = buffer & 0xff;
-          buffer >>>= 8;
-          filled -= 8;
-        }
       }
       const match = common * 32 + currentLength;
       const matchLength = matchBits[match]!;
