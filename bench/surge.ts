@@ -295,59 +295,65 @@ async function bootNode(node: NodeHandle): Promise<void> {
   node.up = true;
 }
 
-/**
- * `bubuh_admission_refused_total` summed over the nodes that are up, as "class:reason" → count: which
- * refusals were made at arrival (queue_full, busy) and which after a wait (deadline, shed). A node
- * restarted by the chaos run counts only since its restart.
- */
-async function admissionRefusals(nodes: readonly NodeHandle[]): Promise<Record<string, number>> {
-  const totals: Record<string, number> = {};
+/** The `/metrics` text of every node that is up and answers (one scrape each). */
+async function scrapeNodes(
+  nodes: readonly NodeHandle[],
+): Promise<{ readonly node: NodeHandle; readonly text: string }[]> {
+  const scraped = [];
   for (const node of nodes) {
     if (!node.up) continue;
     try {
-      const text = await (await fetch(`${node.base}/metrics`)).text();
-      for (const match of text.matchAll(
-        /^bubuh_admission_refused_total\{class="([a-z]+)",reason="([a-z_]+)"\} (\d+)$/gm,
-      )) {
-        const count = Number(match[3]);
-        if (count > 0) totals[`${match[1]}:${match[2]}`] = (totals[`${match[1]}:${match[2]}`] ?? 0) + count;
-      }
+      scraped.push({ node, text: await (await fetch(`${node.base}/metrics`)).text() });
     } catch {
-      // A node that does not answer now adds nothing; the client-side figures above still count.
+      // A node that does not answer now adds nothing; the client-side figures still count.
+    }
+  }
+  return scraped;
+}
+
+/**
+ * `bubuh_admission_refused_total` summed over the scraped nodes, as "class:reason" → count: which
+ * refusals were made at arrival (queue_full, busy) and which after a wait (deadline, shed). A node
+ * restarted by the chaos run counts only since its restart.
+ */
+function admissionRefusals(scraped: readonly { readonly text: string }[]): Record<string, number> {
+  const totals: Record<string, number> = {};
+  for (const { text } of scraped) {
+    for (const match of text.matchAll(
+      /^bubuh_admission_refused_total\{class="([a-z]+)",reason="([a-z_]+)"\} (\d+)$/gm,
+    )) {
+      const count = Number(match[3]);
+      if (count > 0) totals[`${match[1]}:${match[2]}`] = (totals[`${match[1]}:${match[2]}`] ?? 0) + count;
     }
   }
   return totals;
 }
 
 /**
- * What the nodes' own clocks saw since the last scrape: the worst event-loop delay (prom-client's
+ * What the nodes' own clocks saw since the scrape before: the worst event-loop delay (prom-client's
  * histogram, which it resets on every scrape) and the histogram bucket holding the p99 and the largest
  * ledger batch commit — the two places a node's main thread can stall every request behind it, which
  * is where a refusal made on arrival waits before the node reads it.
  */
-async function nodeStalls(nodes: readonly NodeHandle[]): Promise<Record<string, string>> {
+function nodeStalls(
+  scraped: readonly { readonly node: NodeHandle; readonly text: string }[],
+): Record<string, string> {
   const stalls: Record<string, string> = {};
-  for (const node of nodes) {
-    if (!node.up) continue;
-    try {
-      const text = await (await fetch(`${node.base}/metrics`)).text();
-      const gauge = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
-      const lagMaxMs = gauge('bubuh_process_nodejs_eventloop_lag_max_seconds') * 1000;
-      const lagP99Ms = gauge('bubuh_process_nodejs_eventloop_lag_p99_seconds') * 1000;
-      const buckets = [...text.matchAll(/^bubuh_ledger_batch_seconds_bucket\{le="([^"]+)"\} (\S+)$/gm)].map(
-        (match) => ({ le: Number(match[1]), count: Number(match[2]) }),
-      );
-      const total = buckets.at(-1)?.count ?? 0;
-      const p99 = buckets.find((bucket) => bucket.count >= Math.ceil(total * 0.99))?.le;
-      const largest = buckets.find((bucket) => bucket.count >= total)?.le;
-      const ms = (seconds: number | undefined) =>
-        seconds === undefined || !Number.isFinite(seconds) ? '∞' : String(seconds * 1000);
-      stalls[`node ${node.index + 1}`] =
-        `loop delay max ${lagMaxMs.toFixed(0)} ms, p99 ${lagP99Ms.toFixed(0)} ms; ` +
-        `${total} ledger commits, p99 ≤ ${ms(p99)} ms, largest ≤ ${ms(largest)} ms`;
-    } catch {
-      // A node that does not answer now adds nothing.
-    }
+  for (const { node, text } of scraped) {
+    const gauge = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+    const lagMaxMs = gauge('bubuh_process_nodejs_eventloop_lag_max_seconds') * 1000;
+    const lagP99Ms = gauge('bubuh_process_nodejs_eventloop_lag_p99_seconds') * 1000;
+    const buckets = [...text.matchAll(/^bubuh_ledger_batch_seconds_bucket\{le="([^"]+)"\} (\S+)$/gm)].map(
+      (match) => ({ le: Number(match[1]), count: Number(match[2]) }),
+    );
+    const total = buckets.at(-1)?.count ?? 0;
+    const p99 = buckets.find((bucket) => bucket.count >= Math.ceil(total * 0.99))?.le;
+    const largest = buckets.find((bucket) => bucket.count >= total)?.le;
+    const ms = (seconds: number | undefined) =>
+      seconds === undefined || !Number.isFinite(seconds) ? '∞' : String(seconds * 1000);
+    stalls[`node ${node.index + 1}`] =
+      `loop delay max ${lagMaxMs.toFixed(0)} ms, p99 ${lagP99Ms.toFixed(0)} ms; ` +
+      `${total} ledger commits, p99 ≤ ${ms(p99)} ms, largest ≤ ${ms(largest)} ms`;
   }
   return stalls;
 }
@@ -1164,7 +1170,7 @@ async function main(): Promise<void> {
     }
     driver.stepCounts.clear();
     // Read once so the nodes' event-loop delay histograms start again from here.
-    await nodeStalls(deployment.nodes);
+    await scrapeNodes(deployment.nodes);
     const probe = await probeCapacity(driver, timing.probeStepS, 16);
     const capacityRps = probe.capacityRps;
     if (capacityRps <= 0)
@@ -1269,9 +1275,10 @@ async function main(): Promise<void> {
         await sleep(2000);
       }
     }
-    // The stalls first: any scrape resets the nodes' event-loop delay histograms.
-    const stalls = await nodeStalls(deployment.nodes);
-    const serverRefusals = await admissionRefusals(deployment.nodes);
+    // One scrape for both: any scrape resets the nodes' event-loop delay histograms.
+    const scraped = await scrapeNodes(deployment.nodes);
+    const stalls = nodeStalls(scraped);
+    const serverRefusals = admissionRefusals(scraped);
     const rows = seriesRows(series);
     const rec = recovery(rows, curve, capacityRps);
     const peakOffered = Math.max(...rows.slice(0, Math.ceil(curve.durationS)).map((row) => row.offered));
