@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { sql } from 'kysely';
 import { isBubuhError } from '../errors.js';
+import type { Storage } from '../storage/database.js';
 import { eachBackend } from '../testing/backends.js';
 import { checkLedger } from './check.js';
 import { Ledger, type LedgerOptions } from './ledger.js';
@@ -291,6 +292,65 @@ test('group commit: concurrent requests share transactions and each keeps its ow
     assert.deepEqual(await balances(ledger, ['channel:direct:stock']), {
       'channel:direct:stock': [0, 150, 0, 150],
     });
+    await ledger.close();
+  });
+});
+
+test('durable: false is answered once committed; durable requests wait for the fsync, the next batch does not', async (t) => {
+  await eachBackend(t, async ({ storage }) => {
+    let settles = 0;
+    let gate: Promise<void> | null = null;
+    let openGate: () => void = () => {};
+    // The storage's own settle (SQLite: the WAL's fsync), held back while the test keeps a gate shut.
+    const gated: Storage = {
+      ...storage,
+      settle: async () => {
+        settles += 1;
+        if (gate) await gate;
+        await storage.settle();
+      },
+    };
+    const ledger = makeLedger(gated);
+    await setUpAccounts(ledger);
+    const transfer = (n: number): TransferInput => ({
+      id: id(n),
+      debitAccountId: 'issuer',
+      creditAccountId: 'stamped',
+      amount: 1,
+      ledger: 1,
+      code: 1,
+    });
+    settles = 0;
+    gate = new Promise<void>((resolve) => {
+      openGate = resolve;
+    });
+    // Submitted in one turn of the event loop: one batch.
+    const early = ledger.createTransfers([transfer(1)], undefined, { durable: false });
+    let lateDone = false;
+    const late = ledger.createTransfers([transfer(2)]).then((result) => {
+      lateDone = true;
+      return result;
+    });
+    assert.deepEqual(
+      (await early).map((r) => r.result),
+      ['ok'],
+    );
+    // While the first batch's fsync is held, the next batch commits and its early request is answered.
+    assert.deepEqual(
+      (await ledger.createTransfers([transfer(3)], undefined, { durable: false })).map((r) => r.result),
+      ['ok'],
+    );
+    assert.equal(settles, 1, 'only the batch with a durable request waits for an fsync');
+    assert.equal(lateDone, false, 'the durable request waits for the fsync');
+    openGate();
+    gate = null;
+    assert.deepEqual(
+      (await late).map((r) => r.result),
+      ['ok'],
+    );
+    await ledger.createTransfers([transfer(4)]);
+    assert.equal(settles, 2);
+    assert.deepEqual(await balances(ledger, ['stamped']), { stamped: [0, 0, 0, 4] });
     await ledger.close();
   });
 });

@@ -1,9 +1,10 @@
 /**
  * The ledger's front door, with group commit. Requests that arrive while a commit is in flight wait
  * and are committed together in the next transaction, each keeping its own result; a request is
- * acknowledged only after its transaction is durable. With one commit in flight the batching window
- * is exactly the length of the previous commit, so an idle ledger adds no delay and a busy one pays
- * one fsync for many transfers. Batch size and queue length are bounded.
+ * acknowledged only after its transaction is durable (unless it asked otherwise: `createTransfers`'
+ * `durable: false`). With one commit in flight the batching window is exactly the length of the
+ * previous commit, so an idle ledger adds no delay and a busy one pays one fsync for many transfers; on
+ * SQLite the next batch commits while the last one's fsync runs. Batch size and queue length are bounded.
  */
 import { sql } from 'kysely';
 import { BubuhError } from '../errors.js';
@@ -17,7 +18,7 @@ import {
   pendingFromRow,
   transferFromRow,
 } from './batch.js';
-import { commitBatch } from './store.js';
+import { type CommitDurability, commitBatch } from './store.js';
 import type {
   Account,
   AccountInput,
@@ -43,6 +44,8 @@ export interface LedgerOptions {
 interface Waiting {
   readonly operation: LedgerOperation;
   readonly size: number;
+  /** Answered only once its transaction is durable (false: once it has committed; see createTransfers). */
+  readonly durable: boolean;
   resolve(result: LedgerOperationResult): void;
   reject(error: unknown): void;
 }
@@ -74,6 +77,8 @@ export class Ledger {
   private readonly queue: Waiting[] = [];
   private queuedTransfers = 0;
   private committing = false;
+  /** Batches committed whose durable requests still wait for the fsync. */
+  private settling = 0;
   private scheduled = false;
   private closed = false;
   private timestampLast = 0;
@@ -94,7 +99,7 @@ export class Ledger {
   }
 
   async createAccounts(accounts: readonly AccountInput[]): Promise<AccountResult[]> {
-    const result = await this.submit({ type: 'accounts', accounts });
+    const result = await this.submit({ type: 'accounts', accounts }, true);
     if (result.type !== 'accounts') throw new Error('ledger: mismatched result');
     return result.results;
   }
@@ -102,16 +107,26 @@ export class Ledger {
   /**
    * Commits transfers in the next group commit. `attachments` are rows written in the same
    * transaction when every transfer is newly committed (see `LedgerAttachment`).
+   *
+   * `durable: false` answers as soon as the transaction has committed, before it is on disk: for a
+   * step nobody is told about until a later durable commit of the same caller, which covers it (the
+   * database's log is written in order, so a durable later commit makes every earlier one durable).
+   * A crash before that loses the step, never only the later one. A stamp's reservation is such a step:
+   * lost in a crash, the unit was never held; readers still see it only once it is durable.
    */
   async createTransfers(
     transfers: readonly TransferInput[],
     attachments?: readonly LedgerAttachment[],
+    options: { readonly durable?: boolean } = {},
   ): Promise<TransferResult[]> {
-    const result = await this.submit({
-      type: 'transfers',
-      transfers,
-      ...(attachments ? { attachments } : {}),
-    });
+    const result = await this.submit(
+      {
+        type: 'transfers',
+        transfers,
+        ...(attachments ? { attachments } : {}),
+      },
+      options.durable ?? true,
+    );
     if (result.type !== 'transfers') throw new Error('ledger: mismatched result');
     return result.results;
   }
@@ -129,12 +144,12 @@ export class Ledger {
 
   /** Voids (expires) up to `limit` pending transfers whose timeout has passed; returns their ids. */
   async expirePending(limit: number): Promise<string[]> {
-    const result = await this.submit({ type: 'expire', limit });
+    const result = await this.submit({ type: 'expire', limit }, true);
     if (result.type !== 'expire') throw new Error('ledger: mismatched result');
     return result.expired;
   }
 
-  private submit(operation: LedgerOperation): Promise<LedgerOperationResult> {
+  private submit(operation: LedgerOperation, durable: boolean): Promise<LedgerOperationResult> {
     if (this.closed) return Promise.reject(new BubuhError('LEDGER_CLOSED'));
     const size = operationSize(operation);
     if (size > this.options.batchTransfersMax) {
@@ -148,7 +163,7 @@ export class Ledger {
       return Promise.reject(new BubuhError('LEDGER_OVERLOADED', { retryAfterSeconds: 1 }));
     }
     return new Promise((resolve, reject) => {
-      this.queue.push({ operation, size, resolve, reject });
+      this.queue.push({ operation, size, durable, resolve, reject });
       this.queuedTransfers += size;
       this.schedule();
     });
@@ -181,24 +196,70 @@ export class Ledger {
     if (this.committing || this.queue.length === 0) return;
     this.committing = true;
     const batch = this.takeBatch();
+    const durable = batch.some((waiting) => waiting.durable);
+    let outcome: BatchOutcome;
     try {
-      const outcome = await this.commitWithRetry(batch.map((waiting) => waiting.operation));
-      for (const [index, waiting] of batch.entries()) waiting.resolve(outcome.results[index]!);
+      // SQLite: the transaction commits without waiting for the WAL's fsync, so the next batch can
+      // commit while this one's fsync runs; only the requests that must be durable wait for it below.
+      // PostgreSQL: a batch with anyone who must be durable commits synchronously.
+      outcome = await this.commitWithRetry(
+        batch.map((waiting) => waiting.operation),
+        { settle: false, synchronous: durable },
+      );
     } catch (error) {
       const refusal = new BubuhError('STORAGE_UNAVAILABLE', {}, { cause: error });
       for (const waiting of batch) waiting.reject(refusal);
+      this.committed();
+      return;
+    }
+    for (const [index, waiting] of batch.entries()) {
+      if (!waiting.durable) waiting.resolve(outcome.results[index]!);
+    }
+    if (!durable) {
+      this.committed();
+      return;
+    }
+    this.settling += 1;
+    this.committed();
+    try {
+      await this.storage.settle();
+      for (const [index, waiting] of batch.entries()) {
+        if (waiting.durable) waiting.resolve(outcome.results[index]!);
+      }
+    } catch (error) {
+      const refusal = new BubuhError('STORAGE_UNAVAILABLE', {}, { cause: error });
+      for (const waiting of batch) if (waiting.durable) waiting.reject(refusal);
     } finally {
-      this.committing = false;
-      if (this.queue.length > 0) this.schedule();
-      else if (this.drained) this.drained();
+      this.settling -= 1;
+      this.notifyDrained();
     }
   }
 
-  private async commitWithRetry(operations: readonly LedgerOperation[]): Promise<BatchOutcome> {
+  /** The batch's transaction is over: the next batch may commit. */
+  private committed(): void {
+    this.committing = false;
+    if (this.queue.length > 0) this.schedule();
+    else this.notifyDrained();
+  }
+
+  private notifyDrained(): void {
+    if (!this.committing && this.queue.length === 0 && this.settling === 0) this.drained?.();
+  }
+
+  private async commitWithRetry(
+    operations: readonly LedgerOperation[],
+    durability?: CommitDurability,
+  ): Promise<BatchOutcome> {
     for (let attempt = 1; ; attempt += 1) {
       const started = performance.now();
       try {
-        const outcome = await commitBatch(this.storage, operations, this.clock(), this.timestampLast);
+        const outcome = await commitBatch(
+          this.storage,
+          operations,
+          this.clock(),
+          this.timestampLast,
+          durability,
+        );
         this.timestampLast = Math.max(this.timestampLast, outcome.lastTimestamp);
         this.options.onBatch?.({
           operations: operations.length,
@@ -215,7 +276,7 @@ export class Ledger {
   /** Stops taking requests and waits until every admitted one has its answer. */
   async close(): Promise<void> {
     this.closed = true;
-    if (!this.committing && this.queue.length === 0) return;
+    if (!this.committing && this.queue.length === 0 && this.settling === 0) return;
     await new Promise<void>((resolve) => {
       this.drained = resolve;
     });

@@ -138,14 +138,20 @@ async function writeAttachments(db: Executor, state: BatchState): Promise<void> 
   }
 }
 
-/** One durable PostgreSQL transaction for the batch. */
+/**
+ * One PostgreSQL transaction for the batch: durable when it returns, unless `synchronous` is false —
+ * then its commit does not wait for the WAL flush, and the next synchronous commit (of any session)
+ * makes it durable with everything before it.
+ */
 export async function commitPostgresBatch(
   storage: Storage,
   operations: readonly LedgerOperation[],
   nowMs: number,
   timestampLast: number,
+  synchronous = true,
 ): Promise<BatchOutcome> {
   return withWriteTransaction(storage, async (db) => {
+    if (!synchronous) await sql`set local synchronous_commit = off`.execute(db);
     const expiryLimit = expiryLimitOf(operations);
     const candidates =
       expiryLimit > 0

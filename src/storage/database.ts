@@ -44,6 +44,17 @@ export interface Storage {
   readonly sqlite: SqliteDatabase.Database | null;
   /** A short description without secrets, for logs. */
   readonly description: string;
+  /**
+   * Resolves once every change made so far is durable. On SQLite this is the WAL's fsync (every
+   * Kysely query already waits for it; see `withSqliteConnection`'s `settle` option for work that
+   * waits for it separately); on PostgreSQL a committed transaction is already durable.
+   */
+  settle(): Promise<void>;
+  /**
+   * SQLite only, for `withSqliteConnection`: called by the holder of the connection so that giving it
+   * back does not wait for the WAL's fsync.
+   */
+  readonly skipSettleOnRelease?: () => void;
   close(): Promise<void>;
 }
 
@@ -102,6 +113,7 @@ function openPostgres(options: StorageOptions, url: string): Storage {
     db,
     sqlite: null,
     description: `postgres ${parsed.host}${parsed.pathname}${schema ? ` schema ${schema}` : ''}`,
+    settle: () => Promise.resolve(),
     close: () => db.destroy(),
   };
 }
@@ -156,9 +168,8 @@ function openSqlite(options: StorageOptions): Storage {
   database.defaultSafeIntegers(false);
   const totalChanges = database.prepare('select total_changes()').pluck();
   const wal = new WalSync(`${file}-wal`, () => totalChanges.get() as number);
-  const db = new Kysely<Database>({
-    dialect: new DurableSqliteDialect({ database: withStatementCache(database) }, wal),
-  });
+  const dialect = new DurableSqliteDialect({ database: withStatementCache(database) }, wal);
+  const db = new Kysely<Database>({ dialect });
   return {
     dialect: 'sqlite',
     capabilities: Object.freeze({
@@ -169,6 +180,10 @@ function openSqlite(options: StorageOptions): Storage {
     db,
     sqlite: database,
     description: `sqlite ${file}`,
+    settle: () => wal.settle(),
+    skipSettleOnRelease: () => {
+      dialect.skipSettle = true;
+    },
     close: async () => {
       await db.destroy();
       await wal.close();
@@ -182,6 +197,12 @@ function openSqlite(options: StorageOptions): Storage {
  * and `withSqliteConnection` goes through it, so no result reaches its caller before it is durable.
  */
 class DurableSqliteDialect extends SqliteDialect {
+  /**
+   * Set by the current holder of the (single) connection when its caller settles later itself; read
+   * and cleared as that holder gives the connection back, before anyone else can take it.
+   */
+  skipSettle = false;
+
   constructor(
     config: SqliteDialectConfig,
     private readonly wal: WalSync,
@@ -193,8 +214,10 @@ class DurableSqliteDialect extends SqliteDialect {
     const driver = super.createDriver();
     const release = driver.releaseConnection.bind(driver);
     driver.releaseConnection = async (connection: DatabaseConnection) => {
+      const skip = this.skipSettle;
+      this.skipSettle = false;
       await release(connection);
-      await this.wal.settle();
+      if (!skip) await this.wal.settle();
     };
     return driver;
   }
@@ -245,14 +268,24 @@ export async function withWriteTransaction<T>(
 /**
  * Runs synchronous work on the embedded database while holding Kysely's single connection, so no
  * Kysely transaction can be open on it at the same time. The work opens and ends its own transaction.
+ *
+ * Like every query, it resolves only once the WAL is durable — unless `settle: false`: then it resolves
+ * as soon as the work is done, and the caller must `storage.settle()` before it tells anyone anything
+ * that depends on what it wrote or read (a later commit's fsync covers earlier ones: the WAL is a log).
  */
 export async function withSqliteConnection<T>(
   storage: Storage,
   work: (database: SqliteDatabase.Database) => T,
+  options: { readonly settle?: boolean } = {},
 ): Promise<T> {
   const database = storage.sqlite;
   if (!database) throw new Error('withSqliteConnection: storage is not SQLite');
-  return storage.db.connection().execute(async () => work(database));
+  const skipSettle = options.settle === false ? storage.skipSettleOnRelease : undefined;
+  return storage.db.connection().execute(async () => {
+    const result = work(database);
+    skipSettle?.();
+    return result;
+  });
 }
 
 /** True when the storage answers a trivial query. */
