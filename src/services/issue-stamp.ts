@@ -76,6 +76,12 @@ export interface IssuedStamp extends StampResult {
   readonly serial: string;
   /** The transfer that spent the unit. */
   readonly transferId: string;
+  /** When the unit was reserved (the history row's `created_at`), ms since the epoch. */
+  readonly reservedAt: number;
+  /** When the stamp was committed (the registry's `stamped_at`), ms since the epoch. */
+  readonly stampedAt: number;
+  /** The stamped file's size (the engine's own figure when it wrote the file). */
+  readonly fileBytes: number;
 }
 
 /** A fresh transfer id: 16 CSPRNG bytes, drawn from a pool (one OpenSSL call costs ~5 µs however few). */
@@ -127,6 +133,9 @@ async function reserve(
       },
     ],
     attachments(id),
+    // Nobody hears of the reservation before the stamp's post or void, which is durable and covers
+    // it; a crash before that loses the reservation, and the unit with it was never held.
+    { durable: false },
   );
   if (result?.result === 'ok') return id;
   if (result?.result === 'exceeds_credits' || result?.result === 'debit_account_not_found') {
@@ -198,11 +207,12 @@ export async function issueStamp(
     stage?.(name, now - mark);
     mark = now;
   };
+  const reservedAt = clock();
   const reservation = await reserve(
     ledger,
     input.quotaAccountId,
     dependencies.reservationTimeoutSeconds,
-    (id) => (record ? [stampRow(record, serial, id, clock())] : []),
+    (id) => (record ? [stampRow(record, serial, id, reservedAt)] : []),
   );
   lap('reserve');
   let stamped: StampResult & { readonly fileBytes?: number; readonly signerFingerprint?: string };
@@ -264,7 +274,16 @@ export async function issueStamp(
     attachments,
   );
   lap('commit');
-  if (committed?.result === 'ok') return { ...stamped, serial, transferId: spent };
+  if (committed?.result === 'ok') {
+    return {
+      ...stamped,
+      serial,
+      transferId: spent,
+      reservedAt,
+      stampedAt: now,
+      fileBytes: stampedFileBytes,
+    };
+  }
   if (committed?.result === 'pending_transfer_expired') throw new BubuhError('STAMP_RESERVATION_EXPIRED');
   const failure = new Error(`committing stamp ${serial} failed: ${committed?.result}`);
   await release(ledger, reservation, refundedRow(record, failure, clock())).catch(() => {});

@@ -8,8 +8,10 @@
  */
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
+import type SqliteDatabase from 'better-sqlite3';
 import { BubuhError, type ErrorCode, type ErrorDetails, errorRegistry } from '../errors.js';
 import type { BubuhNode } from '../node.js';
+import { withSqliteConnection } from '../storage/database.js';
 import { issueStamp, refundReasonOf } from '../services/issue-stamp.js';
 import { pooledRandomHex } from '../stamping/random-pool.js';
 import { docTypeOf } from './doc-types.js';
@@ -222,6 +224,27 @@ export function createStampService(dependencies: StampServiceDependencies): Stam
         'p.status as pending_status',
       ]);
 
+  const storage = node.storage;
+  let rowByIdStatement: SqliteDatabase.Statement<[string], HistoryRow> | null = null;
+  /**
+   * One stamp's history row, for the replay check. On SQLite it is read without waiting for the WAL's
+   * fsync, so the common case — no row: a new key — costs no wait for other requests' commits; the
+   * caller settles before acting on a row it found (nothing it says may depend on a commit a crash
+   * could take back).
+   */
+  const rowUnsettled = async (id: string): Promise<HistoryRow | undefined> => {
+    if (!storage.sqlite)
+      return (await history().where('s.id', '=', id).executeTakeFirst()) as HistoryRow | undefined;
+    return withSqliteConnection(
+      storage,
+      (database) => {
+        rowByIdStatement ??= database.prepare(history().where('s.id', '=', id).compile().sql);
+        return rowByIdStatement.get(id);
+      },
+      { settle: false },
+    );
+  };
+
   const getView = async (accountId: string, id: string): Promise<StampView> => {
     if (!/^[0-9a-f]{32}$/.test(id)) throw new BubuhError('STAMP_NOT_FOUND', { id });
     const row = await history()
@@ -265,9 +288,9 @@ export function createStampService(dependencies: StampServiceDependencies): Stam
         // Read-only replay check: the key's stamp, if any, answers for this request.
         for (let generation = 0; ; generation += 1) {
           stampId = stampIdForKey(command.accountId, command.idempotencyKey, generation);
-          const row = (await history().where('s.id', '=', stampId).executeTakeFirst()) as
-            HistoryRow | undefined;
+          const row = await rowUnsettled(stampId);
           if (!row) break;
+          await storage.settle();
           if (row.request_digest !== digest) throw new BubuhError('IDEMPOTENCY_KEY_REUSED');
           const earlier = view(row);
           if (earlier.status === 'pending')
@@ -334,11 +357,28 @@ export function createStampService(dependencies: StampServiceDependencies): Stam
         );
         metrics.stamps.inc({ outcome: 'stamped' });
         metrics.stampStageSeconds.observe({ stage: 'total' }, (performance.now() - started) / 1000);
-        return {
-          view: await getView(command.accountId, stampId),
-          pdf: command.returnPdf ? issued.pdf : null,
-          replayed: false,
+        // The row just committed, as `history()` would read it back (the tests compare the two).
+        const committed: HistoryRow = {
+          id: stampId,
+          serial: issued.serial,
+          file_name: command.fileName,
+          doc_type: docType.code,
+          doc_number: command.metadata.docNumber ?? null,
+          doc_date: command.metadata.docDate ?? null,
+          batch_id: command.batchId ?? null,
+          created_at: issued.reservedAt,
+          outcome: 'stamped',
+          reason_code: null,
+          reason_details: null,
+          request_digest: digest,
+          page: issued.pageNumber,
+          added_bytes: issued.addedBytes,
+          file_bytes: issued.fileBytes,
+          file_expires_at: fileExpiresAt,
+          at: issued.stampedAt,
+          pending_status: 'posted',
         };
+        return { view: view(committed), pdf: command.returnPdf ? issued.pdf : null, replayed: false };
       } catch (error) {
         if (reserved) {
           metrics.stamps.inc({ outcome: 'refunded' });

@@ -85,6 +85,9 @@ test('stamping over HTTP: stamps spend quota once, history tells each outcome, r
         assert.equal(body['download_url'], `/v1/stamps/${String(body['id'])}/file`);
         assert.ok(isValidSerial(String(body['serial'])));
         serials.push(String(body['serial']));
+        // The answer is built from what was committed, not read back: it must be what a read gives.
+        const read = await fetch(`${base}/v1/stamps/${String(body['id'])}`, { headers: auth(alice) });
+        assert.deepEqual(await read.json(), body);
 
         const file = await fetch(`${base}${String(body['download_url'])}`, { headers: auth(alice) });
         assert.equal(file.status, 200);
@@ -113,7 +116,10 @@ test('stamping over HTTP: stamps spend quota once, history tells each outcome, r
       });
       assert.equal(replay.status, 201);
       assert.equal(replay.headers.get('idempotent-replayed'), 'true');
-      assert.equal(((await replay.json()) as { serial: string }).serial, serials[0]);
+      const replayed = (await replay.json()) as { serial: string; id: string };
+      assert.equal(replayed.serial, serials[0]);
+      const original = await fetch(`${base}/v1/stamps/${replayed.id}`, { headers: auth(alice) });
+      assert.deepEqual(replayed, await original.json());
       const reused = await fetch(`${base}/v1/stamps`, {
         method: 'POST',
         headers: { ...auth(alice), 'idempotency-key': 'letter-0' },
