@@ -75,6 +75,11 @@ export interface EnginePool {
   stats(): EnginePoolStats;
   /** Queue wait, stamping time and the file's write-and-fsync time of finished stamps, for metrics. */
   onTiming?: (queuedMs: number, runMs: number, syncMs: number) => void;
+  /**
+   * A fault of the pool itself that belongs to no task (piscina's 'error' event: a worker failing
+   * while idle, a message for a task it no longer knows). Logged; unhandled it would end the process.
+   */
+  onError?: (error: unknown) => void;
   close(): Promise<void>;
 }
 
@@ -107,6 +112,8 @@ export function createEnginePool(config: Config): EnginePool {
     refusedBusy += 1;
     return new BubuhError('STAMP_BUSY', { retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)) });
   };
+
+  pool.on('error', (error: unknown) => result.onError?.(error));
 
   const result: EnginePool = {
     admit() {

@@ -61,6 +61,7 @@ export function stampServiceOf(node: BubuhNode): StampServiceHandle {
           node.metrics.stampStageSeconds.observe({ stage: 'run' }, runMs / 1000);
           node.metrics.stampStageSeconds.observe({ stage: 'sync' }, syncMs / 1000);
         };
+        created.onError = (error) => node.logger.error({ err: error }, 'stamping pool: fault outside a task');
         node.metrics.gauge(
           'bubuh_stamp_workers',
           'Worker threads that stamp.',
