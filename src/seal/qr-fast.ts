@@ -293,10 +293,14 @@ export function encodeWithTemplate(
   const codewords = interleavedCodewords(dataCodewords(head, tail, capacityAtM[version]!), version);
   const modules = template.functionModules.slice();
   const { dataPositions, maskBits } = template;
-  const codewordBits = codewords.length * 8;
-  for (let order = 0; order < dataPositions.length; order += 1) {
-    const bit = order < codewordBits ? (codewords[order >> 3]! >> (7 - (order & 7))) & 1 : 0;
-    modules[dataPositions[order]!] = bit ^ maskBits[order]!;
+  // A codeword's eight bits at a time, most significant first; the remainder bits are 0, mask only.
+  let order = 0;
+  for (let index = 0; index < codewords.length; index += 1) {
+    const codeword = codewords[index]!;
+    for (let shift = 7; shift >= 0; shift -= 1, order += 1) {
+      modules[dataPositions[order]!] = ((codeword >> shift) & 1) ^ maskBits[order]!;
+    }
   }
+  for (; order < dataPositions.length; order += 1) modules[dataPositions[order]!] = maskBits[order]!;
   return modules;
 }
