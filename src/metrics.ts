@@ -49,7 +49,7 @@ export function createMetrics(): Metrics {
   });
   const ledgerBatchSeconds = new Histogram({
     name: 'bubuh_ledger_batch_seconds',
-    help: 'Duration of one ledger transaction.',
+    help: 'Duration of one ledger transaction (on SQLite without the WAL fsync after it, which runs while the next one commits).',
     buckets: latencyBuckets,
     registers: [registry],
   });
