@@ -15,6 +15,16 @@ function makeLedger(storage: Ledger['storage'], options: Partial<LedgerOptions> 
   return new Ledger(storage, { batchTransfersMax: 1024, queueTransfersMax: 16384, ...options });
 }
 
+/** One unit from the issuer straight to `stamped`, transfer id `n`. */
+const issuedUnit = (n: number): TransferInput => ({
+  id: id(n),
+  debitAccountId: 'issuer',
+  creditAccountId: 'stamped',
+  amount: 1,
+  ledger: quota,
+  code: 1,
+});
+
 async function setUpAccounts(ledger: Ledger) {
   const results = await ledger.createAccounts([
     { id: 'issuer', ledger: quota, code: 1 },
@@ -312,22 +322,14 @@ test('durable: false is answered once committed; durable requests wait for the f
     };
     const ledger = makeLedger(gated);
     await setUpAccounts(ledger);
-    const transfer = (n: number): TransferInput => ({
-      id: id(n),
-      debitAccountId: 'issuer',
-      creditAccountId: 'stamped',
-      amount: 1,
-      ledger: 1,
-      code: 1,
-    });
     settles = 0;
     gate = new Promise<void>((resolve) => {
       openGate = resolve;
     });
     // Submitted in one turn of the event loop: one batch.
-    const early = ledger.createTransfers([transfer(1)], undefined, { durable: false });
+    const early = ledger.createTransfers([issuedUnit(1)], undefined, { durable: false });
     let lateDone = false;
-    const late = ledger.createTransfers([transfer(2)]).then((result) => {
+    const late = ledger.createTransfers([issuedUnit(2)]).then((result) => {
       lateDone = true;
       return result;
     });
@@ -337,7 +339,7 @@ test('durable: false is answered once committed; durable requests wait for the f
     );
     // While the first batch's fsync is held, the next batch commits and its early request is answered.
     assert.deepEqual(
-      (await ledger.createTransfers([transfer(3)], undefined, { durable: false })).map((r) => r.result),
+      (await ledger.createTransfers([issuedUnit(3)], undefined, { durable: false })).map((r) => r.result),
       ['ok'],
     );
     assert.equal(settles, 1, 'only the batch with a durable request waits for an fsync');
@@ -348,7 +350,7 @@ test('durable: false is answered once committed; durable requests wait for the f
       (await late).map((r) => r.result),
       ['ok'],
     );
-    await ledger.createTransfers([transfer(4)]);
+    await ledger.createTransfers([issuedUnit(4)]);
     assert.equal(settles, 2);
     assert.deepEqual(await balances(ledger, ['stamped']), { stamped: [0, 0, 0, 4] });
     await ledger.close();
@@ -359,16 +361,8 @@ test('the queue is bounded: past its limit requests are refused with LEDGER_OVER
   await eachBackend(t, async ({ storage }) => {
     const ledger = makeLedger(storage, { batchTransfersMax: 5, queueTransfersMax: 10 });
     await setUpAccounts(ledger);
-    const transfer = (n: number): TransferInput => ({
-      id: id(n),
-      debitAccountId: 'issuer',
-      creditAccountId: 'stamped',
-      amount: 1,
-      ledger: 1,
-      code: 1,
-    });
     const outcomes = await Promise.allSettled(
-      Array.from({ length: 12 }, (_, index) => ledger.createTransfers([transfer(index + 1)])),
+      Array.from({ length: 12 }, (_, index) => ledger.createTransfers([issuedUnit(index + 1)])),
     );
     const refused = outcomes.filter((o) => o.status === 'rejected');
     assert.equal(refused.length, 2);
@@ -379,11 +373,11 @@ test('the queue is bounded: past its limit requests are refused with LEDGER_OVER
       assert.equal(reason.retryAfterSeconds, 1);
     }
     const tooBig = await ledger
-      .createTransfers(Array.from({ length: 6 }, (_, i) => transfer(100 + i)))
+      .createTransfers(Array.from({ length: 6 }, (_, i) => issuedUnit(100 + i)))
       .catch((e) => e);
     assert.equal(tooBig.code, 'LEDGER_REQUEST_INVALID');
     await ledger.close();
-    const closed = await ledger.createTransfers([transfer(200)]).catch((e) => e);
+    const closed = await ledger.createTransfers([issuedUnit(200)]).catch((e) => e);
     assert.equal(closed.code, 'LEDGER_CLOSED');
   });
 });
