@@ -10,6 +10,9 @@
  *                (it does so for --chaos --nodes N; the shared Redis is never touched);
  *   --quick      a ≈ 60 s run; the full run is ≈ 5 min;
  *   --env NAME=VALUE  (repeatable) set in every node the bench starts, to compare settings;
+ *   --node-arg ARG    (repeatable) passed to every started node's Node.js, e.g. --cpu-prof;
+ *   --capacity N      take N req/s as the capacity instead of measuring it (to compare two builds or
+ *                settings at the same offered load);
  *   --target URL[,URL…] --outbox FILE[,FILE…] [--data-dir DIR | --database-url URL]
  *                drive a deployment already running (sign-in codes read from its development
  *                WhatsApp outbox files; the ledger checked when its storage is given).
@@ -71,6 +74,14 @@ function extraNodeEnv(): Record<string, string> {
   return env;
 }
 
+/** `--node-arg ARG`, repeatable: an argument for every started node's Node.js (e.g. `--cpu-prof`). */
+function extraNodeArgs(): string[] {
+  return process.argv.flatMap((argument, index) =>
+    argument === '--node-arg' ? [process.argv[index + 1] ?? ''] : [],
+  );
+}
+const nodeArgs = extraNodeArgs();
+
 const quick = flag('--quick');
 const chaos = flag('--chaos');
 const nodeCount = Number(option('--nodes') ?? 1);
@@ -80,6 +91,14 @@ const timing = quick
   ? { warmS: 1, probeStepS: 1.5, baselineS: 5, rampS: 6, holdS: 12, afterS: 12 }
   : { warmS: 3, probeStepS: 3, baselineS: 20, rampS: 30, holdS: 90, afterS: 60 };
 const peakFactor = Number(option('--peak') ?? 10);
+/**
+ * `--capacity N`: skip the staircase and take N req/s as the capacity, so two builds or settings meet
+ * the same offered load (the measured capacity varies from run to run by more than most changes move
+ * the figures). For comparisons only: the ratios are then relative to N, not to a measured capacity.
+ */
+const givenCapacity = option('--capacity') === undefined ? null : Number(option('--capacity'));
+if (givenCapacity !== null && !(givenCapacity > 0))
+  throw new Error('--capacity needs a positive rate (req/s)');
 /** A request still unanswered after this long counts as an error (a time-out), not a refusal. */
 const requestTimeoutMs = quick ? 10_000 : 30_000;
 const inFlightMax = 20_000;
@@ -290,7 +309,7 @@ function rateLimitEnv(): Record<string, string> {
 const knownVariables = new Set<string>();
 
 async function bootNode(node: NodeHandle): Promise<void> {
-  node.process = startServe(node.env);
+  node.process = startServe(node.env, nodeArgs);
   await waitReady(node.base);
   node.up = true;
 }
@@ -1182,14 +1201,20 @@ async function main(): Promise<void> {
     driver.stepCounts.clear();
     // Read once so the nodes' event-loop delay histograms start again from here.
     await scrapeNodes(deployment.nodes);
-    const probe = await probeCapacity(driver, timing.probeStepS, 16);
+    const probe =
+      givenCapacity === null
+        ? await probeCapacity(driver, timing.probeStepS, 16)
+        : { capacityRps: givenCapacity, steps: [] };
     const capacityRps = probe.capacityRps;
     if (capacityRps <= 0)
       throw new Error(`no clean step in the capacity probe: ${JSON.stringify(probe.steps)}`);
     const capacitySteps = stepSummary(driver);
     driver.stepCounts.clear();
     process.stdout.write(
-      `deployment: ${deployment.description}; cores: ${availableParallelism()}; capacity (open-loop staircase, ${timing.probeStepS} s steps ×1.3): ${capacityRps.toFixed(0)} req/s\n` +
+      `deployment: ${deployment.description}; cores: ${availableParallelism()}; ` +
+        (givenCapacity === null
+          ? `capacity (open-loop staircase, ${timing.probeStepS} s steps ×1.3): ${capacityRps.toFixed(0)} req/s\n`
+          : `capacity given (--capacity, not measured): ${capacityRps} req/s\n`) +
         `capacity probe: ${probe.steps.map((step) => `${step.offered_rps}→${step.goodput_rps}${step.clean ? '' : ` (refused ${(step.refused_share * 100).toFixed(1)} %, p99 ${step.admitted_p99_ms ?? '-'} ms)`}`).join(', ')}\n`,
     );
     const curve = deadlineCurve({ capacityRps, baselineFactor: 0.5, peakFactor, ...timing });
@@ -1339,6 +1364,7 @@ async function main(): Promise<void> {
       },
       series: rows,
     };
+    await mkdir(outDir, { recursive: true });
     await writeFile(join(outDir, 'surge-report.json'), `${JSON.stringify(report, null, 2)}\n`);
     const svg = lineChartSvg(
       [
