@@ -44,6 +44,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { outboxFilePath } from '../src/accounts/whatsapp.js';
+import { BubuhError } from '../src/errors.js';
 import { minimalPdf } from '../src/pdf/fixture-builder.js';
 import { type Curve, deadlineCurve, arrivalTimes } from '../src/surge/curve.js';
 import { Histogram } from '../src/surge/histogram.js';
@@ -1024,6 +1025,92 @@ async function openLoop(
   return { lagMaxMs };
 }
 
+/** What `refusalFloor` measured. */
+interface RefusalFloor {
+  readonly rate_rps: number;
+  readonly answered: number;
+  readonly other: number;
+  readonly p50_ms: number | null;
+  readonly p99_ms: number | null;
+}
+
+/**
+ * The floor under `refusal_p99_ms` on this machine: a bare Node HTTP server in its own process that
+ * answers every request at once with the node's own 503 body (no admission, no routing, no other
+ * work), loaded by this client code — same agent, same request, latency from the scheduled time —
+ * open loop at `rateRps` for `seconds`, while the deployment idles. No refusal of a node can be
+ * faster than this on the same cores: it is what the kernel, the two event loops and the machine's
+ * wake-ups cost by themselves.
+ */
+async function refusalFloor(rateRps: number, seconds: number): Promise<RefusalFloor> {
+  const port = await freePort();
+  const body = JSON.stringify(new BubuhError('OVERLOADED', { retryAfterSeconds: 1 }).toBody());
+  const script = `
+const http = require('node:http');
+const body = ${JSON.stringify(body)};
+http.createServer((request, response) => {
+  request.resume();
+  if (request.url === '/readyz') return response.end('ok');
+  response.writeHead(503, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), 'retry-after': '1' });
+  response.end(body);
+}).listen(${port}, '127.0.0.1', 4096);`;
+  const child = spawn(process.execPath, ['-e', script], { stdio: 'ignore' });
+  const node: NodeHandle = {
+    index: -1,
+    base: `http://127.0.0.1:${port}`,
+    env: {},
+    agent: agent(),
+    process: child,
+    up: true,
+    rssHighMb: 0,
+    kills: 0,
+  };
+  try {
+    await waitReady(node.base, 10_000);
+    const histogram = new Histogram();
+    let other = 0;
+    const total = Math.floor(rateRps * seconds);
+    const replies: Promise<void>[] = [];
+    const origin = performance.now();
+    for (let sent = 0; sent < total;) {
+      const due = Math.min(total, Math.floor(((performance.now() - origin) / 1000) * rateRps));
+      for (; sent < due; sent += 1) {
+        const scheduledMs = origin + (sent * 1000) / rateRps;
+        const reply = send(
+          node,
+          'POST',
+          '/v1/auth/otp',
+          {
+            'content-type': 'application/json',
+            'x-forwarded-for': `10.${(sent >> 16) & 255}.${(sent >> 8) & 255}.${sent & 255}`,
+          },
+          '{"phone":"+6281200000000"}',
+        ).then((answer) => {
+          if (answer.status === 503) histogram.recordMs(performance.now() - scheduledMs);
+          else other += 1;
+        });
+        replies.push(reply);
+      }
+      await sleep(2);
+    }
+    await Promise.all(replies);
+    const ms = (percent: number) => {
+      const value = histogram.percentileMs(percent);
+      return value === null ? null : Number(value.toFixed(1));
+    };
+    return {
+      rate_rps: Math.round(rateRps),
+      answered: histogram.count,
+      other,
+      p50_ms: ms(50),
+      p99_ms: ms(99),
+    };
+  } finally {
+    node.agent.destroy();
+    child.kill('SIGTERM');
+  }
+}
+
 // --------------------------------------------------------------------------------------------- checks
 
 interface LedgerReport {
@@ -1314,6 +1401,7 @@ async function main(): Promise<void> {
     // One scrape for both: any scrape resets the nodes' event-loop delay histograms.
     const scraped = await scrapeNodes(deployment.nodes);
     const stalls = nodeStalls(scraped);
+    const floor = await refusalFloor(curve.peakRps, quick ? 3 : 6);
     const serverRefusals = admissionRefusals(scraped);
     const rows = seriesRows(series);
     const rec = recovery(rows, curve, capacityRps);
@@ -1355,6 +1443,7 @@ async function main(): Promise<void> {
         client_dropped: driver.clientDropped,
         schedule_lag_max_ms: Math.round(lagMaxMs),
         load_generator_loop_delay_p99_ms: clientLoopDelayP99Ms,
+        refusal_floor: floor,
         steps: stepSummary(driver),
         nodes_rss_high_mb: deployment.nodes.map((node) => Math.round(node.rssHighMb)),
         credit_check: credit,
@@ -1406,6 +1495,7 @@ async function main(): Promise<void> {
         `server refusals by class and reason (nodes up at the end, from /metrics): ${JSON.stringify(serverRefusals)}`,
         `where a node's main thread stalled, from the probe on (from /metrics): ${JSON.stringify(stalls)}`,
         `load generator's event-loop delay p99 during the curve: ${clientLoopDelayP99Ms} ms (part of every latency above)`,
+        `refusal floor (a bare Node server answering every request at once with the same 503, same client, ${floor.rate_rps} req/s, deployment idle): p50 ${floor.p50_ms ?? '-'} ms, p99 ${floor.p99_ms ?? '-'} ms over ${floor.answered} answers${floor.other ? `, ${floor.other} other outcomes` : ''}`,
         `errors by kind: ${JSON.stringify(report.run.errors_by_kind)}`,
         `journey failures: ${JSON.stringify(report.run.journey_failures)}`,
         `credit check: ${credit.checked} paid applicants, ${credit.wrong.length} wrong${credit.skipped ? `, ${credit.skipped} skipped (their sandbox payment died with a killed node)` : ''}${credit.wrong.length ? `: ${credit.wrong.slice(0, 5).join('; ')}` : ''}`,
