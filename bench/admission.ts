@@ -3,7 +3,10 @@
  * held, and no queue refuses every sign-up at once; the bench times N such refusals through the real
  * app (`app.inject`, so Fastify's routing, every earlier door and the hook are included), the
  * admission decision alone (`acquire` + the cached body), and as a peer a bare Fastify app that answers
- * 503 from an onRequest hook with a constant. Prints a table and, as its LAST line, one JSON object.
+ * 503 from an onRequest hook with a constant. Also what a rate-limit decision costs a node's memory
+ * limiter when it is full and every request comes from a new address (a surge of new clients: each
+ * decision forgets the least recently used bucket), after three times its size in addresses. Prints a
+ * table and, as its LAST line, one JSON object.
  *
  * Environment: BENCH_REFUSALS (default 20000).
  */
@@ -11,6 +14,7 @@ import Fastify from 'fastify';
 import { openTestNode } from '../src/accounts/test-node.js';
 import { buildApp } from '../src/http/app.js';
 import { admissionOf } from '../src/overload/hooks.js';
+import { MemoryLimiter } from '../src/ratelimit/memory-limiter.js';
 import { disposeBackend, openFreshBackend } from '../src/testing/backends.js';
 
 const refusals = Number(process.env['BENCH_REFUSALS'] ?? 20000);
@@ -65,6 +69,21 @@ peer.post('/v1/auth/otp', async () => ({}));
 await peer.ready();
 const throughPeer = await measure(() => peer.inject(request));
 
+// The memory limiter, full and forgetting: 100,000 buckets, 300,000 addresses already seen.
+let limiterClock = 0;
+const limiter = new MemoryLimiter({ clock: () => limiterClock, keysMax: 100_000 });
+const limiterRule = { capacity: 10, refillPerHour: 3600 };
+let address = 0;
+const newAddress = () => {
+  limiterClock += 1;
+  address += 1;
+  return limiter.takeNow(`ip:${address}`, limiterRule);
+};
+const fillStart = performance.now();
+for (let index = 0; index < 300_000; index += 1) newAddress();
+const fillMs = performance.now() - fillStart;
+const limiterNewKey = await measure(newAddress);
+
 if (typeof held !== 'string') admission.finish(held, false);
 await peer.close();
 await app.close();
@@ -83,6 +102,9 @@ console.log(
   `peer: bare Fastify 503 hook (inject) ${round(throughPeer.cpuMicros).toString().padStart(8)}  ${round(throughPeer.wallMicros).toString().padStart(8)}`,
 );
 console.log(
+  `rate limit, memory limiter full, new address each time ${round(limiterNewKey.cpuMicros).toString().padStart(8)}  ${round(limiterNewKey.wallMicros).toString().padStart(8)}   (filling it with 300,000 addresses: ${Math.round(fillMs)} ms)`,
+);
+console.log(
   JSON.stringify({
     bench: 'admission',
     refusals,
@@ -90,5 +112,6 @@ console.log(
     refusal_wall_us: round(throughApp.wallMicros),
     decision_cpu_us: round(decision.cpuMicros),
     peer_fastify_503_cpu_us: round(throughPeer.cpuMicros),
+    memory_limiter_new_key_cpu_us: round(limiterNewKey.cpuMicros),
   }),
 );

@@ -176,6 +176,39 @@ test('memory limiter: at most keysMax buckets; the least recently used is forgot
   assert.equal((await limiter.take('y', rule)).allowed, true);
 });
 
+test('memory limiter: forgets exactly the least recently used key through a long run of uses and evictions', async () => {
+  const clock = standingClock();
+  let evicted = 0;
+  const keysMax = 8;
+  const limiter = new MemoryLimiter({ clock, keysMax, onEvict: (count) => (evicted += count) });
+  // With one token and no refill in a standing clock, a remembered key is refused and a forgotten one
+  // comes back full: each answer says whether the limiter still held the key.
+  const rule: Rule = { capacity: 1, refillPerHour: 1 };
+  // The reference: keys in order of last use, oldest first.
+  const model: string[] = [];
+  let modelEvicted = 0;
+  let seed = 12345;
+  const random = (below: number) => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return Math.floor(seed / 65536) % below;
+  };
+  for (let step = 0; step < 5000; step += 1) {
+    const key = `k${random(20)}`;
+    const held = model.indexOf(key);
+    const decision = await limiter.take(key, rule);
+    assert.equal(decision.allowed, held < 0, `step ${step}: ${key}`);
+    if (held >= 0) model.splice(held, 1);
+    model.push(key);
+    if (model.length > keysMax) {
+      model.shift();
+      modelEvicted += 1;
+    }
+    assert.equal(limiter.size, model.length);
+  }
+  assert.equal(evicted, modelEvicted);
+  assert.ok(evicted > 1000, `only ${evicted} evictions: the run must exercise them`);
+});
+
 test('redis limiter: keys under the link prefix with a TTL; EVAL when the server answers NOSCRIPT', async (t) => {
   const link = await openTestRedis();
   if (!link) {
