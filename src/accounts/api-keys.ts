@@ -7,6 +7,7 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { BubuhError } from '../errors.js';
+import { OldestKeys } from '../oldest-keys.js';
 import { accountIds } from '../ledger/chart.js';
 import type { Storage } from '../storage/database.js';
 import type { ApiKeysTable } from '../storage/schema.js';
@@ -78,6 +79,8 @@ function secretHash(secret: string): Buffer {
 export class ApiKeyStore {
   /** SHA-256 (hex) of whole keys that authenticated on this node → their id. */
   private readonly verified = new Map<string, string>();
+  /** Which verified key to forget first when the map is full (`oldest-keys.ts`). */
+  private readonly oldestVerified = new OldestKeys(this.verified);
 
   constructor(
     readonly storage: Storage,
@@ -180,7 +183,7 @@ export class ApiKeyStore {
     this.verified.delete(hash);
     this.verified.set(hash, id);
     if (this.verified.size > verifiedIdsMax) {
-      const oldest = this.verified.keys().next().value;
+      const oldest = this.oldestVerified.next();
       if (oldest !== undefined) this.verified.delete(oldest);
     }
   }

@@ -5,6 +5,7 @@
  * development node forgets unpaid sandbox payments, and reconciliation then expires those orders.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { OldestKeys } from '../oldest-keys.js';
 import {
   type CreatedTransaction,
   type CreateTransactionInput,
@@ -75,6 +76,8 @@ export class SandboxGateway implements PaymentGateway {
   private readonly options: SandboxOptions;
   private readonly clock: () => number;
   private readonly transactions = new Map<string, SandboxTransaction>();
+  /** Which transaction to forget first when the map is full (`oldest-keys.ts`). */
+  private readonly oldestTransactions = new OldestKeys(this.transactions);
   private faults: SandboxFaults = {};
   private readonly inFlight = new Set<Promise<void>>();
   /** Every delivery attempt's answer, newest last (bounded). */
@@ -98,7 +101,7 @@ export class SandboxGateway implements PaymentGateway {
     const existing = this.transactions.get(input.orderId);
     if (existing) return this.created(existing);
     if (this.transactions.size >= sandboxTransactionsMax) {
-      const oldest = this.transactions.keys().next().value;
+      const oldest = this.oldestTransactions.next();
       if (oldest !== undefined) this.transactions.delete(oldest);
     }
     const now = this.clock();

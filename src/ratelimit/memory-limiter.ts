@@ -12,6 +12,7 @@ import {
   assertRule,
   decide,
 } from './bucket.js';
+import { OldestKeys } from '../oldest-keys.js';
 
 export interface MemoryLimiterOptions {
   readonly clock: () => number;
@@ -23,15 +24,8 @@ export interface MemoryLimiterOptions {
 export class MemoryLimiter implements RateLimiter {
   // A Map iterates in insertion order; re-inserting on every use makes its first key the least recent.
   private readonly buckets = new Map<string, BucketState>();
-  /**
-   * The keys, oldest first, walked across evictions. Every re-insertion leaves a hole where the key
-   * was, and the engine skips holes when it iterates: a fresh `keys()` for each eviction would walk
-   * past every hole left since the table was last compacted, so once a surge of new addresses kept
-   * the limiter full, each new client cost tens of microseconds more than the last (300,000 keys into
-   * a limiter of 100,000 took 6.8 s). One iterator kept between evictions passes each hole once. It
-   * stays right as the map changes: the keys behind it were all deleted, and keys are only appended.
-   */
-  private oldest: Iterator<string> | null = null;
+  /** The least recently used key first (`oldest-keys.ts`: each eviction in constant time). */
+  private readonly oldest = new OldestKeys(this.buckets);
 
   constructor(private readonly options: MemoryLimiterOptions) {
     if (!Number.isSafeInteger(options.keysMax) || options.keysMax < 1) {
@@ -70,13 +64,9 @@ export class MemoryLimiter implements RateLimiter {
   }
 
   private evictOldest(): void {
-    let next = this.oldest?.next();
-    if (next === undefined || next.done === true) {
-      this.oldest = this.buckets.keys();
-      next = this.oldest.next();
-    }
-    if (next.done === true) return;
-    this.buckets.delete(next.value);
+    const oldest = this.oldest.next();
+    if (oldest === undefined) return;
+    this.buckets.delete(oldest);
     this.options.onEvict?.(1);
   }
 }
