@@ -77,9 +77,12 @@ function extraNodeEnv(): Record<string, string> {
 
 /** `--node-arg ARG`, repeatable: an argument for every started node's Node.js (e.g. `--cpu-prof`). */
 function extraNodeArgs(): string[] {
-  return process.argv.flatMap((argument, index) =>
-    argument === '--node-arg' ? [process.argv[index + 1] ?? ''] : [],
-  );
+  return process.argv.flatMap((argument, index) => {
+    if (argument !== '--node-arg') return [];
+    const value = process.argv[index + 1];
+    if (value === undefined || value === '') throw new Error('--node-arg needs a value, e.g. --cpu-prof');
+    return [value];
+  });
 }
 const nodeArgs = extraNodeArgs();
 

@@ -7,8 +7,8 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { BubuhError } from '../errors.js';
-import { OldestKeys } from '../oldest-keys.js';
 import { accountIds } from '../ledger/chart.js';
+import { OldestKeys } from '../oldest-keys.js';
 import type { Storage } from '../storage/database.js';
 import type { ApiKeysTable } from '../storage/schema.js';
 import type { Principal } from './principal.js';
