@@ -24,7 +24,7 @@
  * stamp 2–3 small letters → download each → 1–2 anonymous serial look-ups. Refusals (429/503) are
  * retried after Retry-After (capped at 3 s), as people do; any other failure ends the applicant.
  *
- * Each node gets an agent of up to 4,000 sockets: every applicant is a phone of its own, and requests
+ * Each node gets a client of up to 4,000 sockets: every applicant is a phone of its own, and requests
  * must not queue in the client. Capacity is measured first (after a short closed-loop warm-up, an
  * open-loop staircase of rates, each 1.3 × the last, until two steps in a row are refused, slow or
  * behind;
@@ -36,7 +36,6 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
-import http from 'node:http';
 import net from 'node:net';
 import { availableParallelism, tmpdir } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -48,6 +47,7 @@ import { BubuhError } from '../src/errors.js';
 import { minimalPdf } from '../src/pdf/fixture-builder.js';
 import { type Curve, deadlineCurve, arrivalTimes } from '../src/surge/curve.js';
 import { Histogram } from '../src/surge/histogram.js';
+import { LeanHttpClient } from '../src/surge/http-client.js';
 import { goodputAtPeakRatio, recovery, seriesRows, SurgeSeries } from '../src/surge/report.js';
 import { lineChartSvg } from '../src/surge/svg.js';
 import { freePort, startServe, waitReady } from '../src/testing/serve-process.js';
@@ -106,6 +106,8 @@ if (givenCapacity !== null && !(givenCapacity > 0))
 /** A request still unanswered after this long counts as an error (a time-out), not a refusal. */
 const requestTimeoutMs = quick ? 10_000 : 30_000;
 const inFlightMax = 20_000;
+/** Connections each node's client opens and answers on before the load (`warm`). */
+const warmSockets = 1024;
 
 // ------------------------------------------------------------------------------------------- deployment
 
@@ -113,7 +115,7 @@ interface NodeHandle {
   readonly index: number;
   readonly base: string;
   readonly env: Record<string, string>;
-  readonly agent: http.Agent;
+  readonly client: LeanHttpClient;
   process: ChildProcess | null;
   up: boolean;
   rssHighMb: number;
@@ -134,10 +136,19 @@ interface Deployment {
 /**
  * Each applicant is a phone of its own: the client must not queue requests behind a small socket pool
  * (that wait would be counted as the server's). Up to 4,000 connections per node, under the node's
- * default BUBUH_MAX_CONNECTIONS (4,096).
+ * default BUBUH_MAX_CONNECTIONS (4,096). The client is the lean one of `src/surge/http-client.ts`:
+ * Node's own costs several times more CPU per request, taken from the node on the same cores.
  */
-function agent(): http.Agent {
-  return new http.Agent({ keepAlive: true, maxSockets: 4000, maxFreeSockets: 1024 });
+function httpClient(base: string): LeanHttpClient {
+  const url = new URL(base);
+  if (url.protocol !== 'http:') throw new Error(`the surge replay speaks plain HTTP only, not ${base}`);
+  return new LeanHttpClient({
+    host: url.hostname,
+    port: Number(url.port || 80),
+    maxSockets: 4000,
+    maxIdle: 4000,
+    timeoutMs: requestTimeoutMs,
+  });
 }
 
 async function startRedis(dir: string, port: number): Promise<ChildProcess> {
@@ -175,7 +186,7 @@ async function startDeployment(): Promise<Deployment> {
         index,
         base: base.replace(/\/$/, ''),
         env: {},
-        agent: agent(),
+        client: httpClient(base),
         process: null,
         up: true,
         rssHighMb: 0,
@@ -213,7 +224,7 @@ async function startDeployment(): Promise<Deployment> {
       index: 0,
       base: `http://127.0.0.1:${port}`,
       env,
-      agent: agent(),
+      client: httpClient(`http://127.0.0.1:${port}`),
       process: null,
       up: false,
       rssHighMb: 0,
@@ -275,7 +286,7 @@ async function startDeployment(): Promise<Deployment> {
         BUBUH_FILES_DIR: filesDir,
         BUBUH_NODE_ID: `surge-${index + 1}`,
       },
-      agent: agent(),
+      client: httpClient(`http://127.0.0.1:${port}`),
       process: null,
       up: false,
       rssHighMb: 0,
@@ -315,7 +326,21 @@ const knownVariables = new Set<string>();
 async function bootNode(node: NodeHandle): Promise<void> {
   node.process = startServe(node.env, nodeArgs);
   await waitReady(node.base);
+  await warm(node);
   node.up = true;
+}
+
+/**
+ * Connections opened before the load, as the keep-alive proxy in front of a node holds them
+ * (operations.md). A node accepts one new connection per turn of its event loop, so a burst of new
+ * connections from the replay itself — whenever its requests in flight outgrow the sockets it has —
+ * would queue behind the node's busy turns and be counted as the node's latency, though no proxied
+ * deployment pays it.
+ */
+async function warm(node: NodeHandle): Promise<void> {
+  const ready = await node.client.warm(warmSockets, '/readyz');
+  if (ready < warmSockets)
+    throw new Error(`${node.base}: only ${ready} of ${warmSockets} warm connections answered`);
 }
 
 /** The `/metrics` text of every node that is up and answers (one scrape each). */
@@ -494,7 +519,7 @@ interface Reply {
 
 let inFlight = 0;
 
-function send(
+async function send(
   node: NodeHandle,
   method: string,
   path: string,
@@ -503,59 +528,12 @@ function send(
   keepBody = true,
 ): Promise<Reply> {
   inFlight += 1;
-  return new Promise<Reply>((resolve) => {
-    let settled = false;
-    const finish = (reply: Reply) => {
-      if (settled) return;
-      settled = true;
-      inFlight -= 1;
-      resolve(reply);
-    };
-    const url = new URL(node.base + path);
-    const request = http.request(
-      {
-        host: url.hostname,
-        port: url.port,
-        path,
-        method,
-        agent: node.agent,
-        headers: body === null ? headers : { ...headers, 'content-length': String(Buffer.byteLength(body)) },
-        timeout: requestTimeoutMs,
-      },
-      (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => {
-          if (keepBody) chunks.push(chunk);
-        });
-        response.on('end', () => {
-          const retry = Number(response.headers['retry-after']);
-          finish({
-            status: response.statusCode ?? 0,
-            body: Buffer.concat(chunks),
-            retryAfterS: Number.isFinite(retry) ? retry : null,
-            error: null,
-          });
-        });
-        response.on('error', (error) =>
-          finish({ status: 0, body: Buffer.alloc(0), retryAfterS: null, error: error.message }),
-        );
-      },
-    );
-    // A hard limit on the whole exchange, time waiting for a free socket included (the socket
-    // time-out alone would let a request queued in the agent wait for ever).
-    const timer = setTimeout(() => {
-      request.destroy(new Error('timeout'));
-      finish({ status: 0, body: Buffer.alloc(0), retryAfterS: null, error: 'timeout' });
-    }, requestTimeoutMs);
-    timer.unref();
-    request.on('close', () => clearTimeout(timer));
-    request.on('timeout', () => request.destroy(new Error('timeout')));
-    request.on('error', (error: NodeJS.ErrnoException) =>
-      finish({ status: 0, body: Buffer.alloc(0), retryAfterS: null, error: error.code ?? error.message }),
-    );
-    if (body !== null) request.write(body);
-    request.end();
-  });
+  try {
+    // The time-out covers the whole exchange, a wait for a free socket included.
+    return await node.client.request(method, path, headers, body, keepBody);
+  } finally {
+    inFlight -= 1;
+  }
 }
 
 // ------------------------------------------------------------------------------------------ applicants
@@ -1040,7 +1018,7 @@ interface RefusalFloor {
 /**
  * The floor under `refusal_p99_ms` on this machine: a bare Node HTTP server in its own process that
  * answers every request at once with the node's own 503 body (no admission, no routing, no other
- * work), loaded by this client code — same agent, same request, latency from the scheduled time —
+ * work), loaded by this client code — same client, same request, latency from the scheduled time —
  * open loop at `rateRps` for `seconds`, while the deployment idles. No refusal of a node can be
  * faster than this on the same cores: it is what the kernel, the two event loops and the machine's
  * wake-ups cost by themselves.
@@ -1062,7 +1040,7 @@ http.createServer((request, response) => {
     index: -1,
     base: `http://127.0.0.1:${port}`,
     env: {},
-    agent: agent(),
+    client: httpClient(`http://127.0.0.1:${port}`),
     process: child,
     up: true,
     rssHighMb: 0,
@@ -1070,6 +1048,7 @@ http.createServer((request, response) => {
   };
   try {
     await waitReady(node.base, 10_000);
+    await warm(node);
     const histogram = new Histogram();
     let other = 0;
     const total = Math.floor(rateRps * seconds);
@@ -1109,7 +1088,7 @@ http.createServer((request, response) => {
       p99_ms: ms(99),
     };
   } finally {
-    node.agent.destroy();
+    node.client.destroy();
     child.kill('SIGTERM');
   }
 }
@@ -1260,6 +1239,8 @@ async function main(): Promise<void> {
   await readKnownVariables();
   const letters = await Promise.all([0, 1, 2].map(encodeLetter));
   const deployment = await startDeployment();
+  // Nodes this replay started were warmed as they booted; a deployment given by --target is warmed here.
+  if (targets.length > 0) for (const node of deployment.nodes) await warm(node);
   const outbox = new OutboxReader(deployment.outboxFiles);
   outbox.start();
   const driver = new Driver(deployment.nodes, letters, outbox);
@@ -1337,7 +1318,7 @@ async function main(): Promise<void> {
           victim.process!.kill('SIGKILL');
           driver.nodeDown(victim);
           await new Promise((resolve) => victim.process!.once('exit', resolve));
-          victim.agent.destroy();
+          victim.client.destroy();
           await sleep(1000);
           await bootNode(victim);
           chaosEvents.push({
@@ -1513,7 +1494,7 @@ async function main(): Promise<void> {
   } finally {
     outbox.stop();
     await deployment.cleanup();
-    for (const node of deployment.nodes) node.agent.destroy();
+    for (const node of deployment.nodes) node.client.destroy();
   }
 }
 
