@@ -23,6 +23,7 @@ import { type BubuhNode, createNode } from '../node.js';
 import { eachBackend } from '../testing/backends.js';
 import { notificationSignature } from './gateway.js';
 import { commerceOf, developmentServerKey } from './routes.js';
+import { Reconciler } from './reconcile-payments.js';
 import { allocateStock, available, developmentStockUnits, mintStock } from './stock.js';
 
 const run = promisify(execFile);
@@ -242,6 +243,49 @@ test('buying over real HTTP: exactly-once credit through every notification faul
         assert.equal(again.ordersChecked, 0);
         assert.equal(await quotaOf(harness, alice), 5);
         orders.push(created.id);
+        await assertLedgerClean(harness);
+      });
+
+      await bt.test('reconciliation walks past orders nobody pays to the paid one behind them', async () => {
+        // Deadline day leaves thousands of orders unpaid until their window closes. Rounds that always
+        // asked about the oldest `batchMax` would never reach a paid order whose notification was lost.
+        const carol = await signIn(harness, '+6281200000003');
+        await faults(harness, { drop: true });
+        const unpaid = [];
+        for (let i = 0; i < 3; i += 1) unpaid.push(await order(harness, carol, 1));
+        const created = await order(harness, carol, 1);
+        await pay(harness, created.id);
+        const reconciler = new Reconciler(commerceOf(node).context, {
+          delaySeconds: 0,
+          batchMax: 2,
+          intervalMs: 86_400_000,
+        });
+        const first = await reconciler.round();
+        assert.deepEqual(
+          [first.ordersChecked, first.outcomes, first.next?.id],
+          [2, { ignored: 2 }, unpaid[1]!.id],
+        );
+        assert.equal(await statusOf(harness, carol, created.id), 'awaiting_payment');
+        const second = await reconciler.round();
+        assert.deepEqual(
+          [second.ordersChecked, second.outcomes, second.next?.id],
+          [2, { ignored: 1, applied: 1 }, created.id],
+        );
+        assert.equal(await statusOf(harness, carol, created.id), 'paid');
+        assert.equal(await quotaOf(harness, carol), 1);
+        const third = await reconciler.round();
+        assert.deepEqual([third.ordersChecked, third.next], [0, null]);
+        const fourth = await reconciler.round();
+        assert.deepEqual([fourth.ordersChecked, fourth.next?.id], [2, unpaid[1]!.id]);
+        await faults(harness, {});
+        for (const waiting of unpaid) {
+          const cancelled = await api(harness, 'POST', `/sandbox/pay/${waiting.id}`, {
+            form: { action: 'cancel' },
+          });
+          assert.equal(cancelled.status, 200);
+        }
+        await commerceOf(node).sandbox!.idle();
+        for (const waiting of unpaid) assert.equal(await statusOf(harness, carol, waiting.id), 'expired');
         await assertLedgerClean(harness);
       });
 

@@ -15,8 +15,21 @@ export interface ReconcileOptions {
   readonly batchMax: number;
 }
 
+/**
+ * Where a round's walk over the orders left waiting stopped (the last order it asked about, in
+ * `created_at, id` order): the next round goes on after it, so orders nobody pays (they wait until
+ * their window closes) cannot keep the same first `batchMax` in every round while a paid order
+ * behind them is never asked about.
+ */
+export interface ReconcileCursor {
+  readonly createdAt: number;
+  readonly id: string;
+}
+
 export interface ReconcileReport {
   readonly ordersChecked: number;
+  /** Where the next round starts; null when this one reached the newest order (start over). */
+  readonly next: ReconcileCursor | null;
   /** Outcome name → count (see `EventOutcome`; `unknown_expired` when the gateway never heard of it). */
   readonly outcomes: Readonly<Record<string, number>>;
   readonly refundsRetried: number;
@@ -29,6 +42,7 @@ const unknownOrderGraceMs = 60_000;
 export async function reconcileOnce(
   context: CommerceContext,
   options: ReconcileOptions,
+  after: ReconcileCursor | null = null,
 ): Promise<ReconcileReport> {
   const now = context.clock();
   const outcomes: Record<string, number> = {};
@@ -42,7 +56,16 @@ export async function reconcileOnce(
         .selectAll()
         .where('status', '=', 'awaiting_payment')
         .where('created_at', '<=', now - options.delaySeconds * 1000)
+        .$if(after !== null, (query) =>
+          query.where((eb) =>
+            eb.or([
+              eb('created_at', '>', after!.createdAt),
+              eb.and([eb('created_at', '=', after!.createdAt), eb('id', '>', after!.id)]),
+            ]),
+          ),
+        )
         .orderBy('created_at')
+        .orderBy('id')
         .limit(options.batchMax)
         .execute()
     : [];
@@ -81,37 +104,71 @@ export async function reconcileOnce(
       context.logger.warn({ err: error, refund: refund.id }, 'commerce: retrying a refund failed');
     }
   }
-  return { ordersChecked: waiting.length, outcomes, refundsRetried: due.length, errors };
+  const last = waiting.at(-1);
+  return {
+    ordersChecked: waiting.length,
+    next:
+      last !== undefined && waiting.length >= options.batchMax
+        ? { createdAt: Number(last.created_at), id: last.id }
+        : null,
+    outcomes,
+    refundsRetried: due.length,
+    errors,
+  };
 }
 
-/** Runs `reconcileOnce` now and every `intervalMs`, one round at a time; returns a stop function. */
-export function startReconciler(
-  context: CommerceContext,
-  options: ReconcileOptions & { intervalMs: number },
-): () => Promise<void> {
-  let running: Promise<void> | null = null;
-  let stopped = false;
-  const round = () => {
-    if (running || stopped) return;
-    running = reconcileOnce(context, options)
+/**
+ * Reconciliation rounds, one at a time, each going on where the last stopped (`ReconcileCursor`):
+ * `start` runs one now and then every `intervalMs`; `round` runs one when asked (after any round in
+ * progress).
+ */
+export class Reconciler {
+  private cursor: ReconcileCursor | null = null;
+  private running: Promise<ReconcileReport> | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private stopped = false;
+
+  constructor(
+    private readonly context: CommerceContext,
+    private readonly options: ReconcileOptions & { readonly intervalMs: number },
+  ) {}
+
+  async round(): Promise<ReconcileReport> {
+    while (this.running) await this.running.catch(() => undefined);
+    const running = reconcileOnce(this.context, this.options, this.cursor);
+    this.running = running;
+    try {
+      const report = await running;
+      this.cursor = report.next;
+      return report;
+    } finally {
+      this.running = null;
+    }
+  }
+
+  start(): void {
+    if (this.timer || this.stopped) return;
+    this.timer = setInterval(() => this.tick(), this.options.intervalMs);
+    this.timer.unref();
+    this.tick();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    while (this.running) await this.running.catch(() => undefined);
+  }
+
+  private tick(): void {
+    if (this.running || this.stopped) return;
+    this.round()
       .then((report) => {
         if (report.ordersChecked > 0 || report.refundsRetried > 0) {
-          context.logger.info(report, 'commerce: reconciliation round');
+          this.context.logger.info(report, 'commerce: reconciliation round');
         }
       })
       .catch((error: unknown) =>
-        context.logger.warn({ err: error }, 'commerce: reconciliation failed; will retry'),
-      )
-      .finally(() => {
-        running = null;
-      });
-  };
-  const timer = setInterval(round, options.intervalMs);
-  timer.unref();
-  round();
-  return async () => {
-    stopped = true;
-    clearInterval(timer);
-    if (running) await running;
-  };
+        this.context.logger.warn({ err: error }, 'commerce: reconciliation failed; will retry'),
+      );
+  }
 }

@@ -22,7 +22,7 @@ import { orderQuantityMax, orderView } from './context.js';
 import { checkOrderQuantity, createOrder, findOwnOrder, listOrders, orderPageMax } from './create-order.js';
 import type { GatewayKind, PaymentGateway } from './gateway.js';
 import { MidtransGateway } from './midtrans-gateway.js';
-import { reconcileOnce, startReconciler } from './reconcile-payments.js';
+import { Reconciler, type ReconcileReport } from './reconcile-payments.js';
 import { signReceipt } from './receipt.js';
 import { findOwnRefund, requestRefund } from './refund-order.js';
 import { SandboxGateway } from './sandbox-gateway.js';
@@ -37,7 +37,8 @@ export interface CommerceServices {
   readonly context: CommerceContext;
   /** The built-in sandbox when it is the gateway. */
   readonly sandbox: SandboxGateway | null;
-  reconcile(): ReturnType<typeof reconcileOnce>;
+  /** One reconciliation round, going on where the last stopped. */
+  reconcile(): Promise<ReconcileReport>;
 }
 
 const services = new WeakMap<BubuhNode, CommerceServices>();
@@ -132,19 +133,19 @@ export async function commerceRoutes(app: FastifyInstance, node: BubuhNode): Pro
     batchMax: config.paymentReconcileBatchMax,
     intervalMs: config.paymentReconcileIntervalMs,
   };
+  const reconciler = new Reconciler(context, reconcileOptions);
   services.set(node, {
     context,
     sandbox: chosen.sandbox,
-    reconcile: () => reconcileOnce(context, reconcileOptions),
+    reconcile: () => reconciler.round(),
   });
   if (chosen.sandbox) await registerSandboxRoutes(app, chosen.sandbox, chosen.serverKey);
 
-  let stopReconciler: (() => Promise<void>) | null = null;
   app.addHook('onReady', async () => {
-    stopReconciler = startReconciler(context, reconcileOptions);
+    reconciler.start();
   });
   app.addHook('onClose', async () => {
-    if (stopReconciler) await stopReconciler();
+    await reconciler.stop();
     if (chosen.sandbox) await chosen.sandbox.idle();
   });
 
