@@ -108,6 +108,7 @@ export function accountRoutesWith(options: AccountRouteOptions = {}) {
     app.addHook('onClose', async () => {
       clearInterval(sweeper);
       await outbox.stop();
+      await channel.close();
     });
 
     app.post(

@@ -1,9 +1,55 @@
 import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { eachBackend } from '../testing/backends.js';
-import { backoffDelay, HttpChannel, signBody, WhatsappOutbox } from './whatsapp.js';
+import {
+  backoffDelay,
+  FileChannel,
+  HttpChannel,
+  outboxFilePath,
+  signBody,
+  WhatsappOutbox,
+} from './whatsapp.js';
+
+test('the development file channel: one whole line per message, many at once, across a close', async () => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'bubuh-outbox-'));
+  try {
+    const channel = new FileChannel(dataDir, () => Date.UTC(2024, 8, 6, 7, 0, 0));
+    const message = (i: number) => ({
+      id: `m${i}`,
+      to: `+62812000${String(i).padStart(5, '0')}`,
+      text: `Kode masuk bubuh: ${i} `.repeat(40),
+      code: String(i),
+    });
+    await Promise.all(Array.from({ length: 200 }, (_, i) => channel.send(message(i))));
+    await channel.close();
+    await channel.send(message(200));
+    await channel.close();
+    const lines = (await readFile(outboxFilePath(dataDir), 'utf8')).split('\n');
+    assert.equal(lines.pop(), '');
+    assert.equal(lines.length, 201);
+    const parsed = lines.map(
+      (line) => JSON.parse(line) as { to: string; text: string; code: string; at: string },
+    );
+    assert.deepEqual(
+      parsed.map((entry) => Number(entry.code)).sort((a, b) => a - b),
+      Array.from({ length: 201 }, (_, i) => i),
+    );
+    const last = message(200);
+    assert.deepEqual(parsed.at(-1), {
+      to: last.to,
+      text: last.text,
+      code: last.code,
+      at: '2024-09-06T07:00:00.000Z',
+    });
+  } finally {
+    await rm(dataDir, { recursive: true, force: true });
+  }
+});
 
 const secret = 'test-secret-0123456789';
 
@@ -153,6 +199,7 @@ test('outbox: a message whose code expired is never sent; a message is given up 
           send: async () => {
             throw new Error('down');
           },
+          close: async () => {},
         },
         { clock: () => now, attemptsMax: 2, backoffBaseMs: 1000, random: () => 0 },
       );
