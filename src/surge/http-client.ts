@@ -5,9 +5,9 @@
  *
  * Why not `node:http` or undici: the surge replay's client shares two cores with the node it loads,
  * and every microsecond it spends is taken from the node and added to every latency it measures.
- * Against a bare server answering at once, `http.request` through a keep-alive agent cost 75–150 µs
+ * Against a bare server answering at once, `http.request` through a keep-alive agent cost 75–151 µs
  * of the client's CPU per request and fell behind at 6,000 req/s (p50 280 ms); this client cost
- * 30–37 µs and kept p99 at 10 ms at 6,000 req/s (docs/benchmarks.md). undici's pool was measured
+ * 29–59 µs and kept p99 at 10 ms at 6,000 req/s (docs/benchmarks.md). undici's pool was measured
  * before and was not cheaper than the agent. It is a load generator's client, not a general one: no
  * redirects, no proxies, no TLS, no trailers kept, no pipelining.
  */
