@@ -23,7 +23,7 @@ import { type BubuhNode, createNode } from '../node.js';
 import { eachBackend } from '../testing/backends.js';
 import { notificationSignature } from './gateway.js';
 import { commerceOf, developmentServerKey } from './routes.js';
-import { Reconciler } from './reconcile-payments.js';
+import { askOnLookAfterMs, askOnLookEveryMs, Reconciler } from './reconcile-payments.js';
 import { allocateStock, available, developmentStockUnits, mintStock } from './stock.js';
 
 const run = promisify(execFile);
@@ -286,6 +286,43 @@ test('buying over real HTTP: exactly-once credit through every notification faul
         }
         await commerceOf(node).sandbox!.idle();
         for (const waiting of unpaid) assert.equal(await statusOf(harness, carol, waiting.id), 'expired');
+        await assertLedgerClean(harness);
+      });
+
+      await bt.test('a buyer looking at an order whose notification was lost is credited', async () => {
+        const dave = await signIn(harness, '+6281200000004');
+        await faults(harness, { drop: true });
+        const created = await order(harness, dave, 2);
+        await pay(harness, created.id);
+        // Too young: the notification usually comes first, so the gateway is not asked yet.
+        assert.equal(await statusOf(harness, dave, created.id), 'awaiting_payment');
+        assert.deepEqual(await outcomes(harness, created.id), []);
+        harness.advance(askOnLookAfterMs);
+        assert.equal(await statusOf(harness, dave, created.id), 'paid');
+        assert.equal(await quotaOf(harness, dave), 2);
+        assert.deepEqual(await outcomes(harness, created.id), ['settlement:applied']);
+        const [source] = await node.storage.db
+          .selectFrom('payment_events')
+          .select('source')
+          .where('order_id', '=', created.id)
+          .execute();
+        assert.equal(source?.source, 'reconciliation');
+        // An order left unpaid is asked about at most once per interval, however often it is looked at.
+        const unpaid = await order(harness, dave, 1);
+        harness.advance(askOnLookAfterMs);
+        for (let i = 0; i < 3; i += 1)
+          assert.equal(await statusOf(harness, dave, unpaid.id), 'awaiting_payment');
+        assert.deepEqual(await outcomes(harness, unpaid.id), ['pending:ignored']);
+        harness.advance(askOnLookEveryMs);
+        assert.equal(await statusOf(harness, dave, unpaid.id), 'awaiting_payment');
+        assert.deepEqual(await outcomes(harness, unpaid.id), ['pending:ignored', 'pending:ignored']);
+        await faults(harness, {});
+        const cancelled = await api(harness, 'POST', `/sandbox/pay/${unpaid.id}`, {
+          form: { action: 'cancel' },
+        });
+        assert.equal(cancelled.status, 200);
+        await commerceOf(node).sandbox!.idle();
+        assert.equal(await statusOf(harness, dave, unpaid.id), 'expired');
         await assertLedgerClean(harness);
       });
 

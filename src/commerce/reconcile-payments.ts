@@ -4,6 +4,8 @@
  * notification never came is credited, exactly once, all the same. It also retries refunds the gateway
  * has not confirmed. Runs at start-up and then periodically; every round is bounded.
  */
+import { OldestKeys } from '../oldest-keys.js';
+import type { OrdersTable } from '../storage/schema.js';
 import { applyPaymentEvent, close } from './apply-payment.js';
 import type { CommerceContext } from './context.js';
 import { payOut } from './refund-order.js';
@@ -170,5 +172,54 @@ export class Reconciler {
       .catch((error: unknown) =>
         this.context.logger.warn({ err: error }, 'commerce: reconciliation failed; will retry'),
       );
+  }
+}
+
+/** An order is asked about when its buyer looks at it only once it is this old (its notification usually comes first). */
+export const askOnLookAfterMs = 10_000;
+/** And at most this often per order, however often the buyer's page polls. */
+export const askOnLookEveryMs = 10_000;
+/** Orders whose last look is remembered; past it the oldest are forgotten. */
+const lookedAtMax = 100_000;
+
+/**
+ * Reconciliation of one order when its buyer looks at it: the order page polls while an order awaits
+ * payment, so a buyer who paid and whose notification was lost is credited within seconds of looking,
+ * not when the periodic walk comes round (minutes when thousands of orders wait). Asks the gateway at
+ * most every `askOnLookEveryMs` per order and applies the answer through the same code path; a gateway
+ * that fails or is slow leaves the order as it was (the periodic walk still comes).
+ */
+export class LookReconciler {
+  private readonly askedAt = new Map<string, number>();
+  private readonly oldestAsked = new OldestKeys(this.askedAt);
+
+  constructor(private readonly context: CommerceContext) {}
+
+  /** True when the gateway was asked and its answer applied (read the order again). */
+  async onLook(order: OrdersTable): Promise<boolean> {
+    const gateway = this.context.gateway;
+    if (!gateway || order.status !== 'awaiting_payment') return false;
+    const now = this.context.clock();
+    if (now - Number(order.created_at) < askOnLookAfterMs) return false;
+    const last = this.askedAt.get(order.id);
+    if (last !== undefined && now - last < askOnLookEveryMs) return false;
+    if (last === undefined && this.askedAt.size >= lookedAtMax) {
+      const oldest = this.oldestAsked.next();
+      if (oldest !== undefined) this.askedAt.delete(oldest);
+    }
+    this.askedAt.delete(order.id);
+    this.askedAt.set(order.id, now);
+    try {
+      const status = await gateway.getStatus(order.id);
+      if (!status) return false;
+      await applyPaymentEvent(this.context, status, 'reconciliation');
+      return true;
+    } catch (error) {
+      this.context.logger.warn(
+        { err: error, order: order.id },
+        'commerce: asking the gateway about a looked-at order failed',
+      );
+      return false;
+    }
   }
 }

@@ -22,7 +22,7 @@ import { orderQuantityMax, orderView } from './context.js';
 import { checkOrderQuantity, createOrder, findOwnOrder, listOrders, orderPageMax } from './create-order.js';
 import type { GatewayKind, PaymentGateway } from './gateway.js';
 import { MidtransGateway } from './midtrans-gateway.js';
-import { Reconciler, type ReconcileReport } from './reconcile-payments.js';
+import { LookReconciler, Reconciler, type ReconcileReport } from './reconcile-payments.js';
 import { signReceipt } from './receipt.js';
 import { findOwnRefund, requestRefund } from './refund-order.js';
 import { SandboxGateway } from './sandbox-gateway.js';
@@ -155,6 +155,7 @@ export async function commerceRoutes(app: FastifyInstance, node: BubuhNode): Pro
 }
 
 function registerOrderRoutes(app: FastifyInstance, node: BubuhNode, context: CommerceContext): void {
+  const lookReconciler = new LookReconciler(context);
   app.post<{ Body: { quantity: number; channel?: string } }>(
     '/v1/orders',
     {
@@ -223,6 +224,8 @@ function registerOrderRoutes(app: FastifyInstance, node: BubuhNode, context: Com
     { schema: { summary: 'One of your orders', tags: ['orders'], params: orderIdParams } },
     async (request) => {
       const principal = await authenticate(request, node);
+      const order = await findOwnOrder(context, principal.accountId, request.params.id);
+      if (!(await lookReconciler.onLook(order))) return orderView(order);
       return orderView(await findOwnOrder(context, principal.accountId, request.params.id));
     },
   );
