@@ -186,8 +186,9 @@ const lookedAtMax = 100_000;
  * Reconciliation of one order when its buyer looks at it: the order page polls while an order awaits
  * payment, so a buyer who paid and whose notification was lost is credited within seconds of looking,
  * not when the periodic walk comes round (minutes when thousands of orders wait). Asks the gateway at
- * most every `askOnLookEveryMs` per order and applies the answer through the same code path; a gateway
- * that fails or is slow leaves the order as it was (the periodic walk still comes).
+ * most every `askOnLookEveryMs` per order and applies the answer through the same code path. A gateway
+ * that fails leaves the order as it was (the periodic walk still comes); a slow one holds that look's
+ * answer for at most the gateway's own time-out.
  */
 export class LookReconciler {
   private readonly askedAt = new Map<string, number>();

@@ -80,7 +80,6 @@ export class LeanHttpClient {
   private readonly waiting: Exchange[] = [];
   private waitingHead = 0;
   private readonly all = new Set<LeanSocket>();
-  private open = 0;
 
   constructor(options: LeanClientOptions) {
     this.options = options;
@@ -89,7 +88,7 @@ export class LeanHttpClient {
 
   /** Sockets currently open (busy and idle). */
   get sockets(): number {
-    return this.open;
+    return this.all.size;
   }
 
   request(
@@ -109,7 +108,7 @@ export class LeanHttpClient {
       const exchange = this.exchange(head, bytes, method === 'HEAD', keepBody, resolve);
       const socket = this.takeIdle();
       if (socket) this.start(socket, exchange);
-      else if (this.open < this.options.maxSockets) this.start(this.connect(), exchange);
+      else if (this.all.size < this.options.maxSockets) this.start(this.connect(), exchange);
       else this.waiting.push(exchange);
     });
   }
@@ -119,7 +118,7 @@ export class LeanHttpClient {
    * and answered on it), and keeps them idle for reuse. Resolves with how many answered 2xx.
    */
   async warm(count: number, path: string): Promise<number> {
-    const wanted = Math.min(count, this.options.maxSockets, this.options.maxIdle) - this.open;
+    const wanted = Math.min(count, this.options.maxSockets, this.options.maxIdle) - this.all.size;
     if (wanted <= 0) return 0;
     const sockets = Array.from({ length: wanted }, () => this.connect());
     const replies = await Promise.all(
@@ -203,7 +202,6 @@ export class LeanHttpClient {
       expiresAt: Infinity,
       dead: false,
     };
-    this.open += 1;
     this.all.add(socket);
     let failure: string | null = null;
     raw.on('data', (data: Buffer) => this.onData(socket, data));
@@ -212,7 +210,6 @@ export class LeanHttpClient {
     });
     raw.on('close', () => {
       socket.dead = true;
-      this.open -= 1;
       this.all.delete(socket);
       const exchange = socket.exchange;
       socket.exchange = null;
@@ -263,7 +260,8 @@ export class LeanHttpClient {
         this.waitingHead += 1;
         continue;
       }
-      const socket = this.takeIdle() ?? (this.open < this.options.maxSockets ? this.connect() : undefined);
+      const socket =
+        this.takeIdle() ?? (this.all.size < this.options.maxSockets ? this.connect() : undefined);
       if (socket === undefined) break;
       this.waitingHead += 1;
       this.start(socket, exchange);
