@@ -1,21 +1,22 @@
 /**
  * `npm run bench:service` — stamping over HTTP, end to end, on one machine. It starts `bubuh serve`
  * (the embedded default: SQLite, development keys, a worker per core), signs in 64 customers with
- * quota, and loads it with autocannon in this process, so the load generator and the server share the
- * same cores. Every request uploads the median corpus letter with its own Idempotency-Key and gets
- * the stamped PDF's record back (reserve → worker → file stored → post + registry + history).
+ * quota, and loads it from this process with the surge replay's lean HTTP client
+ * (`src/surge/http-client.ts`), so the load generator and the server share the same cores. Every
+ * request uploads the median corpus letter with its own Idempotency-Key and gets the stamped PDF's
+ * record back (reserve → worker → file stored → post + registry + history).
  *
  *   0. warm-up: the same closed loop for BENCH_WARMUP_SECONDS (default 10), not measured;
  *   1. capacity: closed loop, 32 connections, for BENCH_SECONDS (default 10) → stamps_per_s;
- *   2. latency: open loop at 80 % of that capacity (autocannon's overall rate, 64 connections) →
- *      p50_ms and p99_ms;
+ *   2. latency: open loop at 80 % of that capacity → p50_ms and p99_ms. Arrivals are evenly spaced
+ *      and each latency runs from the request's scheduled time, not from when a connection was free
+ *      to send it, so a server that falls behind cannot hide its queue (no coordinated omission);
  *   3. the engine alone on the same file in this process, one thread, same keys and B-T time-stamp →
  *      engine_stamps_per_s; ratio_to_engine = stamps_per_s / engine_stamps_per_s.
  * Prints a summary and, as its LAST line, one JSON object.
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { accountStoreOf } from '../src/accounts/index.js';
@@ -23,6 +24,8 @@ import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { createNode } from '../src/node.js';
 import { minimalPdf } from '../src/pdf/fixture-builder.js';
+import { Histogram } from '../src/surge/histogram.js';
+import { LeanHttpClient, type LeanReply } from '../src/surge/http-client.js';
 import { checkCharacters } from '../src/seal/serial.js';
 import { createStampEnvironment } from '../src/services/node-stamper.js';
 import { stampDocument } from '../src/stamping/stamp-document.js';
@@ -30,29 +33,105 @@ import { corpusDirectory, loadCorpus } from '../src/testing/corpus.js';
 import { mintQuota } from '../src/testing/quota.js';
 import { freePort, startServe, waitReady } from '../src/testing/serve-process.js';
 
-interface AutocannonResult {
-  readonly duration: number;
-  readonly requests: { readonly total: number; readonly average: number };
-  readonly latency: {
-    readonly p50: number;
-    readonly p99: number;
-    readonly average: number;
-    readonly max: number;
-  };
-  readonly non2xx: number;
-  readonly errors: number;
-  readonly timeouts: number;
-  readonly '2xx': number;
+/** What one load phase got back. */
+interface PhaseResult {
+  readonly seconds: number;
+  /** Answers 201 that arrived within the phase's time (a closed loop's stragglers are not counted). */
+  readonly stamped: number;
+  /** Other answers and failures by status or error (`503`, `timeout`…). */
+  readonly other: Map<string, number>;
+  /** Every answer's latency (the surge replay's histogram: percentiles at most 1.6 % high). */
+  readonly latencies: Histogram;
+  /** The load generator's own CPU time (this process, both user and system) per request, µs. */
+  readonly clientCpuUs: number;
 }
-interface AutocannonRequest {
-  method: string;
-  path: string;
-  headers: Record<string, string>;
-  body: Buffer;
-}
-type Autocannon = (options: Record<string, unknown>) => Promise<AutocannonResult>;
 
-const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
+/** A percentile of `latencies` in milliseconds, rounded to 0.1; 0 when there are none. */
+function percentileMs(latencies: Histogram, percent: number): number {
+  return Math.round((latencies.percentileMs(percent) ?? 0) * 10) / 10;
+}
+
+type Send = () => Promise<LeanReply>;
+
+class Recorder {
+  readonly latencies = new Histogram();
+  readonly other = new Map<string, number>();
+  stamped = 0;
+  record(reply: LeanReply, latencyMs: number): void {
+    this.latencies.recordMs(latencyMs);
+    if (reply.status === 201) this.stamped += 1;
+    else {
+      const key = reply.status === 0 ? (reply.error ?? 'failed') : String(reply.status);
+      this.other.set(key, (this.other.get(key) ?? 0) + 1);
+    }
+  }
+  result(seconds: number, cpuBefore: NodeJS.CpuUsage): PhaseResult {
+    const cpu = process.cpuUsage(cpuBefore);
+    const count = this.latencies.count;
+    return {
+      seconds,
+      stamped: this.stamped,
+      other: this.other,
+      latencies: this.latencies,
+      clientCpuUs: count === 0 ? 0 : (cpu.user + cpu.system) / count,
+    };
+  }
+}
+
+/** `connections` loops, each sending its next request when the last is answered, for `seconds`. */
+async function closedLoop(send: Send, connections: number, seconds: number): Promise<PhaseResult> {
+  const recorder = new Recorder();
+  const cpuBefore = process.cpuUsage();
+  const end = performance.now() + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: connections }, async () => {
+      while (performance.now() < end) {
+        const sent = performance.now();
+        const reply = await send();
+        const answered = performance.now();
+        if (answered <= end) recorder.record(reply, answered - sent);
+      }
+    }),
+  );
+  return recorder.result(seconds, cpuBefore);
+}
+
+/**
+ * `rate` requests a second for `seconds`, evenly spaced, whatever the answers; each latency is
+ * measured from the request's scheduled time. Resolves when every request has been answered (or has
+ * timed out).
+ */
+async function openLoop(send: Send, rate: number, seconds: number): Promise<PhaseResult> {
+  const recorder = new Recorder();
+  const cpuBefore = process.cpuUsage();
+  const total = Math.round(rate * seconds);
+  const intervalMs = 1000 / rate;
+  const start = performance.now();
+  const inFlight: Promise<void>[] = [];
+  let next = 0;
+  await new Promise<void>((resolve) => {
+    const tick = () => {
+      const now = performance.now();
+      while (next < total && start + next * intervalMs <= now) {
+        const scheduled = start + next * intervalMs;
+        next += 1;
+        inFlight.push(send().then((reply) => recorder.record(reply, performance.now() - scheduled)));
+      }
+      // Sleep until the next arrival is due (timers fire no earlier than 1 ms).
+      if (next < total) setTimeout(tick, Math.max(1, start + next * intervalMs - performance.now()));
+      else resolve();
+    };
+    tick();
+  });
+  await Promise.all(inFlight);
+  return recorder.result(seconds, cpuBefore);
+}
+
+/** "503 ×12, timeout ×1", or "none". */
+function otherAnswers(result: PhaseResult): string {
+  return [...result.other].map(([key, count]) => `${key} ×${count}`).join(', ') || 'none';
+}
+
 const seconds = Number(process.env['BENCH_SECONDS'] ?? 10);
 /** BENCH_WARMUP_SECONDS: load before anything is measured. */
 const warmupSeconds = Number(process.env['BENCH_WARMUP_SECONDS'] ?? 10);
@@ -99,6 +178,32 @@ async function engineStampsPerSecond(dataDir: string, pdf: Uint8Array): Promise<
   } finally {
     await close();
   }
+}
+
+interface LedgerTotals {
+  readonly batches: number;
+  readonly transfers: number;
+  readonly seconds: number;
+}
+
+/** The server's ledger batch counters (`bubuh_ledger_batch_transfers` and `_seconds`). */
+async function ledgerTotals(base: string): Promise<LedgerTotals> {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+  return {
+    batches: value('bubuh_ledger_batch_transfers_count'),
+    transfers: value('bubuh_ledger_batch_transfers_sum'),
+    seconds: value('bubuh_ledger_batch_seconds_sum'),
+  };
+}
+
+/** "4,003 batches, 5.7 transfers each, 0.96 ms per batch (0.17 per transfer)" between two readings. */
+function ledgerSummary(before: LedgerTotals, after: LedgerTotals): string {
+  const batches = after.batches - before.batches;
+  const transfers = after.transfers - before.transfers;
+  const totalMs = (after.seconds - before.seconds) * 1000;
+  if (batches <= 0 || transfers <= 0) return 'no batches';
+  return `${batches} batches, ${(transfers / batches).toFixed(1)} transfers each, ${(totalMs / batches).toFixed(2)} ms per batch (${(totalMs / transfers).toFixed(3)} per transfer)`;
 }
 
 type StageTotals = Map<string, { sum: number; count: number; buckets: Map<number, number> }>;
@@ -203,38 +308,42 @@ async function main(): Promise<void> {
     const encoded = new Request(`${base}/v1/stamps`, { method: 'POST', body: form });
     const body = Buffer.from(await encoded.arrayBuffer());
     const contentType = encoded.headers.get('content-type')!;
+    // The open loop may have more requests in flight than the closed loop's connections: up to
+    // `openSockets` sockets, and requests past that wait in the client, their wait counted.
+    const openSockets = 256;
+    const client = new LeanHttpClient({
+      host: '127.0.0.1',
+      port,
+      maxSockets: openSockets,
+      maxIdle: openSockets,
+      timeoutMs: 30_000,
+    });
     let counter = 0;
-    const requests = [
-      {
-        method: 'POST',
-        path: '/v1/stamps',
-        setupRequest: (request: AutocannonRequest) => {
-          counter += 1;
-          request.headers = {
-            'content-type': contentType,
-            authorization: `Bearer ${tokens[counter % tokens.length]}`,
-            'idempotency-key': `bench-${counter}`,
-          };
-          request.body = body;
-          return request;
-        },
-      },
-    ];
-    const run = (options: Record<string, unknown>) =>
-      autocannon({ url: base, requests, timeout: 30, ...options });
+    const send: Send = () => {
+      counter += 1;
+      const headers = {
+        'content-type': contentType,
+        authorization: `Bearer ${tokens[counter % tokens.length]}`,
+        'idempotency-key': `bench-${counter}`,
+      };
+      return client.request('POST', '/v1/stamps', headers, body, false);
+    };
 
     // Warm-up at the capacity run's concurrency: a fresh server needs several seconds of load before it
     // stamps at its steady rate (in alternating 3 s rounds two fresh servers made ~260, ~390, then
     // 550–740 stamps/s), and the capacity, and the rate the latency run offers, are about that rate.
-    await run({ connections: 32, duration: warmupSeconds });
+    await closedLoop(send, 32, warmupSeconds);
     const stagesBefore = await stageTotals(base);
-    const capacity = await run({ connections: 32, duration: seconds });
+    const ledgerBefore = await ledgerTotals(base);
+    const capacity = await closedLoop(send, 32, seconds);
     const stages = stageMeans(stagesBefore, await stageTotals(base));
-    const stampsPerSecond = capacity['2xx'] / capacity.duration;
+    const ledger = ledgerSummary(ledgerBefore, await ledgerTotals(base));
+    const stampsPerSecond = capacity.stamped / capacity.seconds;
     const rate = Math.max(1, Math.floor(stampsPerSecond * 0.8));
     const loadedBefore = await stageTotals(base);
-    const loaded = await run({ connections: 64, duration: seconds, overallRate: rate });
+    const loaded = await openLoop(send, rate, seconds);
     const loadedAfter = await stageTotals(base);
+    client.destroy();
     server.kill('SIGTERM');
     await new Promise((resolve) => server!.once('exit', resolve));
     server = null;
@@ -243,17 +352,18 @@ async function main(): Promise<void> {
     const result = {
       bench: 'service',
       stamps_per_s: Math.round(stampsPerSecond),
-      p50_ms: loaded.latency.p50,
-      p99_ms: loaded.latency.p99,
+      p50_ms: percentileMs(loaded.latencies, 50),
+      p99_ms: percentileMs(loaded.latencies, 99),
       engine_stamps_per_s: Math.round(engine),
       ratio_to_engine: Number((stampsPerSecond / engine).toFixed(3)),
     };
     process.stdout.write(
       [
         `file: ${letter.name} (${letter.bytes.length} bytes); cores: ${availableParallelism()}; load average at end: ${loadavg()[0]!.toFixed(2)}`,
-        `capacity (32 connections, ${seconds}s): ${capacity['2xx']} stamped, ${capacity.non2xx} non-2xx, ${capacity.errors} errors → ${stampsPerSecond.toFixed(0)} stamps/s; latency p50 ${capacity.latency.p50} ms, p99 ${capacity.latency.p99} ms`,
-        `at 80 % (${rate}/s offered, 64 connections): ${loaded['2xx']} stamped, ${loaded.non2xx} non-2xx, ${loaded.errors} errors; latency p50 ${loaded.latency.p50} ms, p99 ${loaded.latency.p99} ms`,
+        `capacity (closed loop, 32 connections, ${seconds}s): ${capacity.stamped} stamped, other answers: ${otherAnswers(capacity)} → ${stampsPerSecond.toFixed(0)} stamps/s; latency p50 ${percentileMs(capacity.latencies, 50)} ms, p99 ${percentileMs(capacity.latencies, 99)} ms; client CPU ${capacity.clientCpuUs.toFixed(0)} µs/request`,
+        `at 80 % (open loop, ${rate}/s offered for ${seconds}s): ${loaded.stamped} stamped, other answers: ${otherAnswers(loaded)}; latency from the scheduled send p50 ${percentileMs(loaded.latencies, 50)} ms, p99 ${percentileMs(loaded.latencies, 99)} ms, max ${percentileMs(loaded.latencies, 100)} ms; client CPU ${loaded.clientCpuUs.toFixed(0)} µs/request`,
         `where a stamp's time went at capacity (mean ms per stage, from /metrics): ${stages}`,
+        `the ledger at capacity (from /metrics): ${ledger}`,
         `at 80 %, the bucket of each stage's p99 (ms, from /metrics): ${stageP99s(loadedBefore, loadedAfter)}; means: ${stageMeans(loadedBefore, loadedAfter)}`,
         `engine alone, one thread, same file and keys (B-T): ${engine.toFixed(0)} stamps/s`,
         JSON.stringify(result),
