@@ -13,6 +13,7 @@ import { BubuhError } from '../errors.js';
 import { type Storage, withWriteTransaction } from '../storage/database.js';
 import { normalisePhone } from './phone.js';
 import type { WhatsappOutbox } from './whatsapp.js';
+import { timeOrderedId } from '../stamping/random-pool.js';
 
 export interface OtpOptions {
   readonly clock?: () => number;
@@ -82,7 +83,7 @@ export class OtpService {
       await trx
         .insertInto('otp_codes')
         .values({
-          id: randomBytes(16).toString('hex'),
+          id: timeOrderedId(),
           phone,
           code_hash: codeHash(salt, code).toString('hex'),
           salt,
@@ -107,7 +108,7 @@ export class OtpService {
   private async admitSend(phone: string, ip: string): Promise<void> {
     const db = this.storage.db;
     const now = this.clock();
-    const id = randomBytes(16).toString('hex');
+    const id = timeOrderedId();
     await db.insertInto('otp_sends').values({ id, phone, ip, sent_at: now }).execute();
     const since = now - this.sendWindowMs;
     // The `limit`-th most recent earlier send in the window, if there is one: sending is allowed again

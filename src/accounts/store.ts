@@ -11,6 +11,7 @@ import type { Storage } from '../storage/database.js';
 import type { AccountsTable } from '../storage/schema.js';
 import type { Principal, Role } from './principal.js';
 import { formatRoles, parseRoles } from './roles.js';
+import { timeOrderedId } from '../stamping/random-pool.js';
 
 export interface Account {
   readonly id: string;
@@ -83,7 +84,7 @@ export class AccountStore {
    * inserts heals on the next sign-in.
    */
   async findOrCreate(phone: string): Promise<{ account: Account; created: boolean }> {
-    const id = randomBytes(16).toString('hex');
+    const id = timeOrderedId();
     const inserted = await this.storage.db
       .insertInto('accounts')
       .values({ id, phone, roles: formatRoles(['customer']), created_at: this.clock() })
@@ -132,7 +133,7 @@ export class AccountStore {
     const token = tokenPrefix + randomBytes(32).toString('base64url');
     const now = this.clock();
     const session: Session = {
-      id: randomBytes(16).toString('hex'),
+      id: timeOrderedId(),
       accountId,
       createdAt: now,
       expiresAt: now + this.sessionLifetimeMs,

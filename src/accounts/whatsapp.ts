@@ -9,12 +9,13 @@
  * `<data>/outbox/whatsapp.jsonl`; `HttpChannel` (production) posts a WhatsApp Business API-style JSON
  * body signed with HMAC-SHA256 in `X-Bubuh-Signature`.
  */
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { type FileHandle, mkdir, open } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Logger } from '../logger.js';
 import type { Storage } from '../storage/database.js';
 import type { WhatsappOutboxTable } from '../storage/schema.js';
+import { timeOrderedId } from '../stamping/random-pool.js';
 
 export interface WhatsappMessage {
   /** The outbox row id; the http channel sends it as Idempotency-Key so a provider can drop repeats. */
@@ -200,7 +201,7 @@ export class WhatsappOutbox {
     db: Pick<Storage['db'], 'insertInto'> = this.storage.db,
     options: { claimed?: boolean } = {},
   ): Promise<string> {
-    const id = randomBytes(16).toString('hex');
+    const id = timeOrderedId();
     const now = this.clock();
     const claimed = options.claimed ?? false;
     await db

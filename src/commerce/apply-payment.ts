@@ -10,12 +10,12 @@
  * - statuses only move forward: `pending` never undoes a payment, and deny/cancel/expire close only an
  *   order still awaiting payment.
  */
-import { randomBytes } from 'node:crypto';
 import { BubuhError } from '../errors.js';
 import { accountIds, quotaLedger, transferCodes } from '../ledger/chart.js';
 import type { OrdersTable } from '../storage/schema.js';
 import { type CommerceContext, orderTransferId } from './context.js';
 import { type GatewayTransaction, parseGrossAmount, signatureMatches } from './gateway.js';
+import { timeOrderedId } from '../stamping/random-pool.js';
 
 export type EventSource = 'notification' | 'reconciliation';
 
@@ -85,7 +85,7 @@ async function recordEvent(
   await context.storage.db
     .insertInto('payment_events')
     .values({
-      id: randomBytes(16).toString('hex'),
+      id: timeOrderedId(),
       order_id: event.order_id.slice(0, 64),
       source,
       transaction_status: event.transaction_status.slice(0, 32),

@@ -3,12 +3,12 @@
  * channel's stock, and customers buy from a channel. Every movement is a ledger transfer, so `bubuh
  * ledger check` covers stock exactly as it covers quota.
  */
-import { randomBytes } from 'node:crypto';
 import { BubuhError } from '../errors.js';
 import { accountCodes, accountIds, quotaLedger, transferCodes } from '../ledger/chart.js';
 import type { Ledger } from '../ledger/ledger.js';
 import type { Storage } from '../storage/database.js';
 import type { ChannelsTable } from '../storage/schema.js';
+import { timeOrderedId } from '../stamping/random-pool.js';
 
 export const directChannel = 'direct';
 /** Most units one mint or allocation moves. */
@@ -66,7 +66,7 @@ async function move(
   code: number,
 ): Promise<{ transferId: string; available: number }> {
   checkQuantity(quantity);
-  const transferId = randomBytes(16).toString('hex');
+  const transferId = timeOrderedId();
   const [result] = await ledger.createTransfers([
     {
       id: transferId,

@@ -15,7 +15,7 @@ import { accountIds, quotaLedger, transferCodes } from '../ledger/chart.js';
 import type { Ledger } from '../ledger/ledger.js';
 import type { LedgerAttachment } from '../ledger/types.js';
 import { generateSerial } from '../seal/serial.js';
-import { pooledRandomBytes, pooledRandomHex } from '../stamping/random-pool.js';
+import { pooledRandomBytes, timeOrderedId } from '../stamping/random-pool.js';
 import {
   type StampEnvironment,
   type StampRequest,
@@ -84,9 +84,13 @@ export interface IssuedStamp extends StampResult {
   readonly fileBytes: number;
 }
 
-/** A fresh transfer id: 16 CSPRNG bytes, drawn from a pool (one OpenSSL call costs ~5 µs however few). */
+/**
+ * A fresh transfer id, time-ordered (`timeOrderedId`: the ledger's indexes on transfer and
+ * reservation ids then grow at their end), its random part drawn from a pool (one OpenSSL call costs
+ * ~5 µs however few bytes).
+ */
 function transferId(): string {
-  return pooledRandomHex(16);
+  return timeOrderedId();
 }
 
 function hex(bytes: Uint8Array): string {

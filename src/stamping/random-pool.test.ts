@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { RandomPool } from './random-pool.js';
+import { RandomPool, timeOrderedId } from './random-pool.js';
 
 /** A source that fills with 1, 2, 3, … across calls, so every handed-out byte can be traced. */
 function countingSource(): { fill: (target: Uint8Array) => void; calls: number[] } {
@@ -75,4 +75,25 @@ test('nonsense sizes are programmer errors', () => {
   assert.throws(() => new RandomPool(63), /at least 64/);
   assert.throws(() => new RandomPool(64).take(-1), /not a byte count/);
   assert.throws(() => new RandomPool(64).take(1.5), /not a byte count/);
+});
+
+test('time-ordered ids: the time in the first 12 hex digits, 20 random ones after, sorted by time', () => {
+  const id = timeOrderedId(0x0193_5a2b_c4d5);
+  assert.match(id, /^[0-9a-f]{32}$/);
+  assert.equal(id.slice(0, 12), '01935a2bc4d5');
+  assert.equal(timeOrderedId(0).slice(0, 12), '000000000000');
+  assert.equal(timeOrderedId(2 ** 48 - 1).slice(0, 12), 'ffffffffffff');
+  // Later milliseconds sort after earlier ones whatever the random part.
+  const ids = [5, 1, 4, 2, 3].map((ms) => timeOrderedId(1_700_000_000_000 + ms));
+  assert.deepEqual(
+    [...ids].sort().map((value) => parseInt(value.slice(0, 12), 16) - 1_700_000_000_000),
+    [1, 2, 3, 4, 5],
+  );
+  // The random parts differ within one millisecond.
+  const sameMs = new Set(Array.from({ length: 1000 }, () => timeOrderedId(1_700_000_000_000).slice(12)));
+  assert.equal(sameMs.size, 1000);
+  assert.throws(() => timeOrderedId(-1), /not a millisecond time/);
+  assert.throws(() => timeOrderedId(2 ** 48), /not a millisecond time/);
+  assert.equal(timeOrderedId(255.9).slice(0, 12), '0000000000ff');
+  assert.throws(() => timeOrderedId(Number.NaN), /not a millisecond time/);
 });
