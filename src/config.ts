@@ -40,6 +40,7 @@ export interface Config
   readonly sqliteBusyTimeoutMs: number;
   readonly sqlitePageBytes: number;
   readonly sqliteCheckpointPages: number;
+  readonly sqliteCheckpointIntervalMs: number;
   readonly ledgerBatchTransfersMax: number;
   readonly ledgerQueueTransfersMax: number;
   readonly ledgerSweepIntervalMs: number;
@@ -188,6 +189,13 @@ const coreSettings: readonly Setting[] = [
     kind: { type: 'integer', min: 100, max: 1_000_000 },
     fallback: 32768,
     help: 'WAL pages written before SQLite copies them back into the database file (a checkpoint)',
+  },
+  {
+    key: 'sqliteCheckpointIntervalMs',
+    variable: 'BUBUH_SQLITE_CHECKPOINT_INTERVAL_MS',
+    kind: { type: 'integer', min: 0, max: 60_000 },
+    fallback: 250,
+    help: 'how often a thread of its own copies the WAL back into the SQLite file, so that the event loop finds little left to copy at its own checkpoint; 0 leaves checkpoints to SQLite alone',
   },
   {
     key: 'ledgerBatchTransfersMax',

@@ -43,9 +43,36 @@ export async function createNode(
     sqliteBusyTimeoutMs: config.sqliteBusyTimeoutMs,
     sqlitePageBytes: config.sqlitePageBytes,
     sqliteCheckpointPages: config.sqliteCheckpointPages,
+    sqliteCheckpointIntervalMs: config.sqliteCheckpointIntervalMs,
+    onCheckpointFailure: (() => {
+      let failures = 0;
+      return (problem: string) => {
+        failures += 1;
+        // Once per interval while it lasts: the first, then one line in a hundred.
+        if (failures === 1 || failures % 100 === 0) {
+          logger.warn(
+            { problem, failures },
+            'background SQLite checkpoint failed; SQLite checkpoints itself meanwhile',
+          );
+        }
+      };
+    })(),
     ...(options.postgresSchema ? { postgresSchema: options.postgresSchema } : {}),
   });
   const metrics = createMetrics();
+  const checkpointer = storage.checkpointer;
+  if (checkpointer) {
+    metrics.gauge(
+      'bubuh_sqlite_background_checkpoints',
+      'SQLite checkpoints run on their own thread, off the event loop, since start.',
+      () => checkpointer.stats.checkpoints,
+    );
+    metrics.gauge(
+      'bubuh_sqlite_checkpoint_left_frames',
+      'WAL frames the last background checkpoint left uncopied (committed while it ran).',
+      () => checkpointer.stats.lastLeft,
+    );
+  }
   const redis = config.redisUrl
     ? openRedisLink(config.redisUrl, logger, { prefix: config.redisKeyPrefix })
     : null;

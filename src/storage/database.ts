@@ -20,6 +20,7 @@ import pg from 'pg';
 import { BubuhError } from '../errors.js';
 import { migrateToLatest } from './migrations.js';
 import type { Database } from './schema.js';
+import { Checkpointer } from './checkpointer.js';
 import { WalSync } from './wal-sync.js';
 
 export type DialectName = 'sqlite' | 'postgres';
@@ -55,6 +56,8 @@ export interface Storage {
    * back does not wait for the WAL's fsync.
    */
   readonly skipSettleOnRelease?: () => void;
+  /** SQLite with `sqliteCheckpointIntervalMs`: the thread that checkpoints off the event loop. */
+  readonly checkpointer?: Checkpointer;
   close(): Promise<void>;
 }
 
@@ -67,6 +70,13 @@ export interface StorageOptions {
   readonly sqlitePageBytes?: number;
   /** WAL pages before an automatic checkpoint. */
   readonly sqliteCheckpointPages?: number;
+  /**
+   * Run a PASSIVE checkpoint this often (ms) on a thread of its own (`checkpointer.ts`), so that the
+   * automatic one on the event loop finds little left to copy; 0 or absent: no such thread.
+   */
+  readonly sqliteCheckpointIntervalMs?: number;
+  /** Hears of a failed background checkpoint (the next one tries again). */
+  readonly onCheckpointFailure?: (message: string) => void;
   /** PostgreSQL schema to use instead of `public` (tests isolate themselves this way). */
   readonly postgresSchema?: string;
   /** SQLite file name inside dataDir. */
@@ -240,7 +250,18 @@ export async function openStorage(options: StorageOptions): Promise<Storage> {
     await storage.close().catch(() => {});
     throw new BubuhError('STORAGE_UNAVAILABLE', {}, { cause: error });
   }
-  return storage;
+  const intervalMs = options.sqliteCheckpointIntervalMs ?? 0;
+  if (storage.sqlite === null || intervalMs <= 0) return storage;
+  // Started once the migrations have made the file: the thread opens it, never creates it.
+  const checkpointer = new Checkpointer(storage.sqlite.name, intervalMs, options.onCheckpointFailure);
+  return {
+    ...storage,
+    checkpointer,
+    close: async () => {
+      await checkpointer.close();
+      await storage.close();
+    },
+  };
 }
 
 /**
