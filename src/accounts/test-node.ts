@@ -3,6 +3,7 @@ import { loadConfig } from '../config.js';
 import { createLogger } from '../logger.js';
 import { type BubuhNode, createNode } from '../node.js';
 import type { Backend } from '../testing/backends.js';
+import { loopGuardOff } from '../testing/overload.js';
 
 export interface TestClock {
   (): number;
@@ -29,6 +30,7 @@ export async function openTestNode(
     {
       BUBUH_DATA_DIR: backend.openOptions.dataDir,
       DATABASE_URL: backend.openOptions.databaseUrl,
+      ...loopGuardOff,
       ...options.settings,
     },
   );

@@ -21,6 +21,7 @@ import { accountCodes, accountIds, quotaLedger, transferCodes } from '../ledger/
 import { createLogger } from '../logger.js';
 import { type BubuhNode, createNode } from '../node.js';
 import { eachBackend } from '../testing/backends.js';
+import { loopGuardOff } from '../testing/overload.js';
 import { notificationSignature } from './gateway.js';
 import { commerceOf, developmentServerKey } from './routes.js';
 import { askOnLookAfterMs, askOnLookEveryMs, Reconciler } from './reconcile-payments.js';
@@ -173,6 +174,7 @@ async function openHarness(backend: Parameters<Parameters<typeof eachBackend>[1]
       // Rounds run when the test asks, not on a timer.
       BUBUH_PAYMENT_RECONCILE_INTERVAL_MS: 86_400_000,
       LOG_LEVEL: 'silent',
+      ...loopGuardOff,
     },
   );
   const node = await createNode(config, createLogger('silent'), {

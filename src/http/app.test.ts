@@ -5,6 +5,7 @@ import { createLogger } from '../logger.js';
 import { createNode } from '../node.js';
 import { eachBackend } from '../testing/backends.js';
 import { buildApp } from './app.js';
+import { loopGuardOff } from '../testing/overload.js';
 
 test('health, readiness, request ids and the 404 refusal', async (t) => {
   await eachBackend(t, async (backend) => {
@@ -13,6 +14,7 @@ test('health, readiness, request ids and the 404 refusal', async (t) => {
       {
         BUBUH_DATA_DIR: backend.openOptions.dataDir,
         DATABASE_URL: backend.openOptions.databaseUrl,
+        ...loopGuardOff,
       },
     );
     const node = await createNode(config, createLogger('silent'), {

@@ -12,3 +12,11 @@ export const overloadedAfterOneSecond = {
     details: { retryAfterSeconds: 1 },
   },
 } as const;
+
+/**
+ * Settings for a node whose test is about something other than overload. The event-loop guard
+ * (`overload/event-loop-guard.ts`) refuses sign-ups, orders and verifications when the main thread is
+ * busy while requests keep arriving; in a test the client shares that thread with the node, so a quick
+ * run of requests can read as a surge and refuse the next sign-in. Tests of the guard itself leave it on.
+ */
+export const loopGuardOff = { BUBUH_ADMISSION_LOOP_DELAY_HIGH_MS: 0 } as const;

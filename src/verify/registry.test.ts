@@ -26,6 +26,7 @@ import { stampDocument } from '../stamping/stamp-document.js';
 import { fixedBytes } from '../stamping/testing/stamp-fixtures.js';
 import type { RegistryFetch } from './registry.js';
 import { type VerificationReport, verifyDocument } from './verify-document.js';
+import { loopGuardOff } from '../testing/overload.js';
 
 let dataDir: string;
 let node: BubuhNode;
@@ -36,7 +37,7 @@ const signingTime = new Date(Math.floor(Date.now() / 1000) * 1000);
 
 before(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'bubuh-registry-'));
-  const config = loadConfig({}, { BUBUH_DATA_DIR: dataDir, DATABASE_URL: undefined });
+  const config = loadConfig({}, { BUBUH_DATA_DIR: dataDir, DATABASE_URL: undefined, ...loopGuardOff });
   node = await createNode(config, createLogger('silent'));
   app = await buildApp(node);
   await app.listen({ host: '127.0.0.1', port: 0 });

@@ -28,6 +28,7 @@ import { createLogger } from '../logger.js';
 import { createNode } from '../node.js';
 import { buildPdf, latin1Bytes, streamBody } from '../pdf/fixture-builder.js';
 import { corpusDirectory, readCorpusFile } from '../testing/corpus.js';
+import { loopGuardOff } from '../testing/overload.js';
 
 const chromiumPath = '/usr/bin/chromium';
 const chromiumArgs = [
@@ -349,6 +350,7 @@ test('the web app: sign in, buy, pay, stamp, download, verify in the browser, hi
     {
       BUBUH_DATA_DIR: dataDir,
       BUBUH_MODE: 'development',
+      ...loopGuardOff,
       BUBUH_PUBLIC_URL: origin,
       // The dashboard must not depend on an open /metrics.
       BUBUH_METRICS_TOKEN: 'metrics-token-the-browser-never-sees',
@@ -400,6 +402,7 @@ test('the waiting room holds a visitor beyond capacity, keeps the place on reloa
     {
       BUBUH_DATA_DIR: dataDir,
       BUBUH_MODE: 'development',
+      ...loopGuardOff,
       BUBUH_WAITING_ROOM_CAPACITY: '1',
       BUBUH_WAITING_ROOM_ADMITTED_MINUTES: '1',
     },

@@ -29,6 +29,7 @@ import { fingerprintOf, revokeCertificate } from '../pki/revocations.js';
 import { createNodeStamper } from '../services/node-stamper.js';
 import { provisionDevelopmentQuota } from '../services/provision-development.js';
 import { verifyDocument } from '../verify/verify-document.js';
+import { loopGuardOff } from '../testing/overload.js';
 
 const chromiumPath = '/usr/bin/chromium';
 const chromiumArgs = [
@@ -66,7 +67,7 @@ test('the verifier page checks a stamped PDF in Chromium and sends nothing but G
   }
 
   const dataDir = await mkdtemp(join(tmpdir(), 'bubuh-web-browser-'));
-  const config = loadConfig({}, { BUBUH_DATA_DIR: dataDir, BUBUH_MODE: 'development' });
+  const config = loadConfig({}, { BUBUH_DATA_DIR: dataDir, BUBUH_MODE: 'development', ...loopGuardOff });
   const node = await createNode(config, createLogger('silent'));
   const app = await buildApp(node);
   const browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: chromiumArgs });
