@@ -1,6 +1,7 @@
 /**
- * The event-loop guard: hot windows (busy or late, with requests arriving) refuse more of the lowest
- * classes step by step, cool windows give it back, and no class is ever refused whole.
+ * The event-loop guard: hot windows in a row (busy or late, with requests arriving) refuse more of the
+ * lowest classes step by step, a single hot window (a burst) refuses nothing, cool windows give it back,
+ * and no class is ever refused whole.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -34,17 +35,17 @@ function shares(guard: EventLoopGuard): Record<string, number> {
   return Object.fromEntries(PRIORITY_CLASSES.map((name, index) => [name, guard.fractions[index]!]));
 }
 
-test('hot windows raise the level one step each, lowest class first, never past 90 % of a class', () => {
+test('hot windows in a row raise the level one step each after the first, lowest class first, never past 90 % of a class', () => {
   const guard = new EventLoopGuard(options);
   assert.deepEqual(shares(guard), { finishing: 0, stamp: 0, verify: 0, order: 0, signup: 0 });
   const levels = Array.from({ length: 14 }, (_, index) => guard.observe(index % 2 === 0 ? hot : late));
-  assert.deepEqual(levels, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 12, 12]);
+  assert.deepEqual(levels, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 12]);
   assert.equal(EVENT_LOOP_LEVEL_MAX, 12);
   assert.deepEqual(shares(guard), { finishing: 0, stamp: 0, verify: 0.9, order: 0.9, signup: 0.9 });
 
   const guardAt = (level: number) => {
     const fresh = new EventLoopGuard(options);
-    for (let step = 0; step < level; step += 1) fresh.observe(hot);
+    for (let step = 0; step <= level; step += 1) fresh.observe(hot);
     return shares(fresh);
   };
   assert.deepEqual(guardAt(1), { finishing: 0, stamp: 0, verify: 0, order: 0, signup: 0.25 });
@@ -52,8 +53,20 @@ test('hot windows raise the level one step each, lowest class first, never past 
   assert.deepEqual(guardAt(6), { finishing: 0, stamp: 0, verify: 0, order: 0.5, signup: 0.9 });
 });
 
+test('a hot window between others that are not is a burst and refuses nothing', () => {
+  const guard = new EventLoopGuard(options);
+  const levels = [hot, warm, late, cool, hot, warm, { ...hot, utilization: 1 }, warm].map((window) =>
+    guard.observe(window),
+  );
+  assert.deepEqual(levels, [0, 0, 0, 0, 0, 0, 0, 0]);
+  assert.deepEqual(shares(guard), { finishing: 0, stamp: 0, verify: 0, order: 0, signup: 0 });
+  assert.equal(guard.observe(hot), 0);
+  assert.equal(guard.observe(late), 1, 'the second hot window in a row');
+});
+
 test('a warm window holds the level, a cool one lowers it, and a busy loop with few arrivals is not hot', () => {
   const guard = new EventLoopGuard(options);
+  guard.observe(hot);
   guard.observe(hot);
   guard.observe(hot);
   assert.equal(guard.observe(warm), 2, 'between the thresholds: unchanged');
@@ -63,6 +76,7 @@ test('a warm window holds the level, a cool one lowers it, and a busy loop with 
   assert.equal(guard.observe(cool), 0);
   assert.deepEqual(shares(guard), { finishing: 0, stamp: 0, verify: 0, order: 0, signup: 0 });
   assert.equal(guard.observe({ ...hot, arrivals: EVENT_LOOP_ARRIVALS_MIN - 1 }), 0);
+  assert.equal(guard.observe({ ...late, arrivals: EVENT_LOOP_ARRIVALS_MIN }), 0, 'the first hot window');
   assert.equal(guard.observe({ ...late, arrivals: EVENT_LOOP_ARRIVALS_MIN }), 1);
   assert.deepEqual(guard.last, { ...late, arrivals: EVENT_LOOP_ARRIVALS_MIN });
 });
@@ -118,6 +132,7 @@ test('while the guard refuses part of a class, the rest of it is admitted to a f
 
 test('a saturated window (no idle moment, or twice the delay allowed) raises the level by a whole class', () => {
   const guard = new EventLoopGuard(options);
+  assert.equal(guard.observe({ arrivals: 50, utilization: 0.98, delayMs: 1 }), 0, 'one window: a burst');
   assert.equal(guard.observe({ arrivals: 50, utilization: 0.98, delayMs: 1 }), 4);
   assert.equal(guard.observe({ arrivals: 50, utilization: 0.5, delayMs: 40 }), 8);
   assert.equal(guard.observe({ arrivals: 50, utilization: 0.5, delayMs: 39 }), 9);

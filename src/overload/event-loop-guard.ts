@@ -9,9 +9,10 @@
  * though each turn of the loop is short) and its delay (how late a timer runs: one long callback).
  *
  * A window that is hot by either measure (utilisation ≥ `busyHigh` or worst delay ≥ `delayHighMs`)
- * while requests keep arriving (`EVENT_LOOP_ARRIVALS_MIN`) raises the refusal level one step (four,
- * a whole class, when the loop had no idle moment at all or was twice as late as allowed); one that is cool by both (utilisation < `busyLow` and delay <
- * `delayLowMs`) lowers it one step. Each level refuses more of one class on arrival, lowest class
+ * while requests keep arriving (`EVENT_LOOP_ARRIVALS_MIN`), after a window that was hot too, raises the
+ * refusal level one step (four, a whole class, when the loop had no idle moment at all or was twice as
+ * late as allowed); one that is cool by both (utilisation < `busyLow` and delay < `delayLowMs`) lowers
+ * it one step. Each level refuses more of one class on arrival, lowest class
  * first: levels 1–4 refuse 25, 50, 75 and 90 % of sign-ups, 5–8 of new orders, 9–12 of
  * verifications. Finishing work and stamps are never refused here: their admission stays with the
  * limit and the queue. A class is never refused whole: a storm of arrivals that keeps the loop busy
@@ -71,6 +72,8 @@ export interface EventLoopWindow {
 export class EventLoopGuard {
   readonly #options: EventLoopGuardOptions;
   #level = 0;
+  /** Whether the window before was hot: a level rises only on the second hot window in a row. */
+  #previousHot = false;
   #last: EventLoopWindow = { arrivals: 0, utilization: 0, delayMs: 0 };
   /** The share of each class (by index) refused on arrival at the current level. */
   readonly fractions = new Float64Array(PRIORITY_CLASSES.length);
@@ -85,9 +88,14 @@ export class EventLoopGuard {
   observe(window: EventLoopWindow): number {
     this.#last = window;
     const options = this.#options;
-    const hot =
+    const hotNow =
       window.arrivals >= EVENT_LOOP_ARRIVALS_MIN &&
       (window.utilization >= options.busyHigh || window.delayMs >= options.delayHighMs);
+    // Only a second hot window in a row raises the level: one busy window is a burst (a collection, a
+    // few uploads parsed at once) on a loop with room on average, and refusing there turned people away
+    // at a quarter of the node's capacity (docs/benchmarks.md). A surge keeps the loop hot; it waits 50 ms.
+    const hot = hotNow && this.#previousHot;
+    this.#previousHot = hotNow;
     const cool = window.utilization < options.busyLow && window.delayMs < options.delayLowMs;
     // A loop with no idle moment at all, or twice as late as allowed, is already behind: a whole
     // class more at once, so the backlog a ramp builds in the kernel stays short.

@@ -82,7 +82,7 @@ export const overloadSettings: readonly Setting[] = [
     variable: 'BUBUH_ADMISSION_LOOP_BUSY_HIGH',
     kind: { type: 'integer', min: 1, max: 101 },
     fallback: 90,
-    help: 'main-thread busy percentage (per 50 ms) at which another quarter of the lowest classes (sign-ups, then orders, then verifications) is refused on arrival; 101 turns this measure off',
+    help: 'main-thread busy percentage (per 50 ms, two windows in a row) at which another quarter of the lowest classes (sign-ups, then orders, then verifications) is refused on arrival; 101 turns this measure off',
   },
   {
     key: 'admissionLoopBusyLow',
@@ -96,7 +96,7 @@ export const overloadSettings: readonly Setting[] = [
     variable: 'BUBUH_ADMISSION_LOOP_DELAY_HIGH_MS',
     kind: { type: 'integer', min: 0, max: 10000 },
     fallback: 20,
-    help: 'main-thread delay (worst in 50 ms) at which another quarter of the lowest classes is refused on arrival; 0 turns the event-loop guard off (both measures)',
+    help: 'main-thread delay (worst in 50 ms, two windows in a row) at which another quarter of the lowest classes is refused on arrival; 0 turns the event-loop guard off (both measures)',
   },
   {
     key: 'admissionLoopDelayLowMs',
