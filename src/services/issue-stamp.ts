@@ -84,15 +84,6 @@ export interface IssuedStamp extends StampResult {
   readonly fileBytes: number;
 }
 
-/**
- * A fresh transfer id, time-ordered (`timeOrderedId`: the ledger's indexes on transfer and
- * reservation ids then grow at their end), its random part drawn from a pool (one OpenSSL call costs
- * ~5 µs however few bytes).
- */
-function transferId(): string {
-  return timeOrderedId();
-}
-
 function hex(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
 }
@@ -122,7 +113,7 @@ async function reserve(
   timeoutSeconds: number,
   attachments: (reservation: string) => LedgerAttachment[],
 ): Promise<string> {
-  const id = transferId();
+  const id = timeOrderedId();
   const [result] = await ledger.createTransfers(
     [
       {
@@ -161,7 +152,7 @@ export function refundReasonOf(error: unknown): string {
 
 async function release(ledger: Ledger, reservation: string, outcome: LedgerAttachment[] = []): Promise<void> {
   const [result] = await ledger.createTransfers(
-    [{ id: transferId(), kind: 'void_pending', pendingId: reservation }],
+    [{ id: timeOrderedId(), kind: 'void_pending', pendingId: reservation }],
     outcome,
   );
   // Already expired is fine: the unit is back either way (the history then reads the expiry).
@@ -239,7 +230,7 @@ export async function issueStamp(
     await release(ledger, reservation, refundedRow(record, error, clock()));
     throw error;
   }
-  const spent = transferId();
+  const spent = timeOrderedId();
   const now = clock();
   const stampedFileBytes = stamped.fileBytes ?? stamped.pdf.length;
   const attachments: LedgerAttachment[] = [
