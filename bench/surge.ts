@@ -13,6 +13,10 @@
  *   --node-arg ARG    (repeatable) passed to every started node's Node.js, e.g. --cpu-prof;
  *   --capacity N      take N req/s as the capacity instead of measuring it (to compare two builds or
  *                settings at the same offered load);
+ *   --proxy nginx     put nginx (from the PATH) in front of the started nodes, as operations.md advises:
+ *                the capacity is measured through it, then sign-in code requests (new applicants)
+ *                reach the nodes at most at the capacity's rate and the rest are refused at its edge
+ *                (src/surge/nginx-proxy.ts); the refusal floor is then also measured for nginx;
  *   --target URL[,URL…] --outbox FILE[,FILE…] [--data-dir DIR | --database-url URL]
  *                drive a deployment already running (sign-in codes read from its development
  *                WhatsApp outbox files; the ledger checked when its storage is given).
@@ -51,6 +55,12 @@ import { LeanHttpClient } from '../src/surge/http-client.js';
 import { goodputAtPeakRatio, recovery, seriesRows, SurgeSeries } from '../src/surge/report.js';
 import { lineChartSvg } from '../src/surge/svg.js';
 import { freePort, startServe, waitReady } from '../src/testing/serve-process.js';
+import {
+  type NginxProcess,
+  nginxAvailable,
+  startNginxProxy,
+  startNginxRefuser,
+} from '../src/surge/nginx-proxy.js';
 
 // ---------------------------------------------------------------------------------------------- options
 
@@ -103,6 +113,13 @@ const peakFactor = Number(option('--peak') ?? 10);
 const givenCapacity = option('--capacity') === undefined ? null : Number(option('--capacity'));
 if (givenCapacity !== null && !(givenCapacity > 0))
   throw new Error('--capacity needs a positive rate (req/s)');
+/** `--proxy nginx`: the started nodes behind nginx with an entry limit (src/surge/nginx-proxy.ts). */
+const proxy = option('--proxy') ?? null;
+if (proxy !== null && proxy !== 'nginx') throw new Error(`--proxy knows only nginx, not ${proxy}`);
+if (proxy !== null && (chaos || targets.length > 0))
+  throw new Error('--proxy is for the nodes this replay starts, without --chaos');
+if (proxy !== null && !nginxAvailable())
+  throw new Error('--proxy nginx needs nginx on the PATH (Debian: apt-get install nginx)');
 /** A request still unanswered after this long counts as an error (a time-out), not a refusal. */
 const requestTimeoutMs = quick ? 10_000 : 30_000;
 const inFlightMax = 20_000;
@@ -1021,12 +1038,28 @@ interface RefusalFloor {
  * work), loaded by this client code — same client, same request, latency from the scheduled time —
  * open loop at `rateRps` for `seconds`, while the deployment idles. No refusal of a node can be
  * faster than this on the same cores: it is what the kernel, the two event loops and the machine's
- * wake-ups cost by themselves.
+ * wake-ups cost by themselves. With `server` 'nginx': nginx answering every request with that 503
+ * (the floor under the refusals of `--proxy nginx`).
  */
-async function refusalFloor(rateRps: number, seconds: number): Promise<RefusalFloor> {
+async function refusalFloor(
+  rateRps: number,
+  seconds: number,
+  server: 'node' | 'nginx' = 'node',
+): Promise<RefusalFloor> {
   const port = await freePort();
-  const body = JSON.stringify(new BubuhError('OVERLOADED', { retryAfterSeconds: 1 }).toBody());
-  const script = `
+  let stop: () => Promise<void>;
+  let child: ChildProcess;
+  if (server === 'nginx') {
+    const dir = await mkdtemp(join(tmpdir(), 'bubuh-surge-floor-'));
+    const refuser = await startNginxRefuser(dir, port);
+    child = refuser.process;
+    stop = async () => {
+      await refuser.stop();
+      await rm(dir, { recursive: true, force: true });
+    };
+  } else {
+    const body = JSON.stringify(new BubuhError('OVERLOADED', { retryAfterSeconds: 1 }).toBody());
+    const script = `
 const http = require('node:http');
 const body = ${JSON.stringify(body)};
 http.createServer((request, response) => {
@@ -1035,7 +1068,12 @@ http.createServer((request, response) => {
   response.writeHead(503, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), 'retry-after': '1' });
   response.end(body);
 }).listen(${port}, '127.0.0.1', 4096);`;
-  const child = spawn(process.execPath, ['-e', script], { stdio: 'ignore' });
+    const bare = spawn(process.execPath, ['-e', script], { stdio: 'ignore' });
+    child = bare;
+    stop = async () => {
+      bare.kill('SIGTERM');
+    };
+  }
   const node: NodeHandle = {
     index: -1,
     base: `http://127.0.0.1:${port}`,
@@ -1089,7 +1127,7 @@ http.createServer((request, response) => {
     };
   } finally {
     node.client.destroy();
-    child.kill('SIGTERM');
+    await stop();
   }
 }
 
@@ -1280,7 +1318,10 @@ async function main(): Promise<void> {
   if (targets.length > 0) for (const node of deployment.nodes) await warm(node);
   const outbox = new OutboxReader(deployment.outboxFiles);
   outbox.start();
-  const driver = new Driver(deployment.nodes, letters, outbox);
+  // --proxy nginx: the applicants talk to nginx, which keeps each on one node; the nodes themselves
+  // are still sampled and scraped directly.
+  const front = proxy === null ? null : await startProxy(deployment);
+  const driver = new Driver(front === null ? deployment.nodes : [front.handle], letters, outbox);
   const notes: string[] = [];
   try {
     // RSS of every node process, sampled each second throughout.
@@ -1318,8 +1359,22 @@ async function main(): Promise<void> {
       throw new Error(`no clean step in the capacity probe: ${JSON.stringify(probe.steps)}`);
     const capacitySteps = stepSummary(driver);
     driver.stepCounts.clear();
+    // Behind the proxy: at most `capacity` new-applicant requests a second reach the nodes, whose own
+    // admission decides among them (it refuses sign-ups first); the rest are refused at the proxy's
+    // edge. The replay's sockets are closed so the reload's old worker can leave at once.
+    let entryRateRps: number | null = null;
+    if (front !== null) {
+      entryRateRps = capacityRps;
+      front.handle.client.destroy();
+      await front.nginx.setEntryRate(entryRateRps);
+      await warm(front.handle);
+    }
+    const description =
+      entryRateRps === null
+        ? deployment.description
+        : `${deployment.description}, behind nginx (new applicants limited to ${Math.round(entryRateRps)}/s at its edge)`;
     process.stdout.write(
-      `deployment: ${deployment.description}; cores: ${availableParallelism()}; ` +
+      `deployment: ${description}; cores: ${availableParallelism()}; ` +
         (givenCapacity === null
           ? `capacity (open-loop staircase, ${timing.probeStepS} s steps ×1.3): ${capacityRps.toFixed(0)} req/s\n`
           : `capacity given (--capacity, not measured): ${capacityRps} req/s\n`) +
@@ -1423,6 +1478,7 @@ async function main(): Promise<void> {
     const scraped = await scrapeNodes(deployment.nodes);
     const stalls = nodeStalls(scraped);
     const floor = await refusalFloor(curve.peakRps, quick ? 3 : 6);
+    const proxyFloor = front === null ? null : await refusalFloor(curve.peakRps, quick ? 3 : 6, 'nginx');
     const serverRefusals = admissionRefusals(scraped);
     const rows = seriesRows(series);
     const rec = recovery(rows, curve, capacityRps);
@@ -1443,7 +1499,8 @@ async function main(): Promise<void> {
     const report = {
       ...result,
       run: {
-        deployment: deployment.description,
+        deployment: description,
+        proxy_entry_rate_rps: entryRateRps === null ? null : Math.round(entryRateRps),
         quick,
         chaos,
         cores: availableParallelism(),
@@ -1465,6 +1522,7 @@ async function main(): Promise<void> {
         schedule_lag_max_ms: Math.round(lagMaxMs),
         load_generator_loop_delay_p99_ms: clientLoopDelayP99Ms,
         refusal_floor: floor,
+        proxy_refusal_floor: proxyFloor,
         steps: stepSummary(driver),
         nodes_rss_high_mb: deployment.nodes.map((node) => Math.round(node.rssHighMb)),
         credit_check: credit,
@@ -1494,7 +1552,7 @@ async function main(): Promise<void> {
         },
       ],
       {
-        title: `bubuh surge replay — ${deployment.description}, capacity ${Math.round(capacityRps)} req/s${chaos ? ', chaos' : ''}`,
+        title: `bubuh surge replay — ${description}, capacity ${Math.round(capacityRps)} req/s${chaos ? ', chaos' : ''}`,
         leftLabel: 'requests per second',
         rightLabel: 'admitted p99 latency (ms)',
         xLabel: 'seconds since the start of the curve',
@@ -1517,6 +1575,11 @@ async function main(): Promise<void> {
         `where a node's main thread stalled, from the probe on (from /metrics): ${JSON.stringify(stalls)}`,
         `load generator's event-loop delay p99 during the curve: ${clientLoopDelayP99Ms} ms (part of every latency above)`,
         `refusal floor (a bare Node server answering every request at once with the same 503, same client, ${floor.rate_rps} req/s, deployment idle): p50 ${floor.p50_ms ?? '-'} ms, p99 ${floor.p99_ms ?? '-'} ms over ${floor.answered} answers${floor.other ? `, ${floor.other} other outcomes` : ''}`,
+        ...(proxyFloor === null
+          ? []
+          : [
+              `refusal floor of the proxy (nginx answering every request with the same 503, same client, ${proxyFloor.rate_rps} req/s): p50 ${proxyFloor.p50_ms ?? '-'} ms, p99 ${proxyFloor.p99_ms ?? '-'} ms over ${proxyFloor.answered} answers${proxyFloor.other ? `, ${proxyFloor.other} other outcomes` : ''}`,
+            ]),
         `errors by kind: ${JSON.stringify(report.run.errors_by_kind)}`,
         `journey failures: ${JSON.stringify(report.run.journey_failures)}`,
         `credit check: ${credit.checked} paid applicants, ${credit.wrong.length} wrong${credit.late ? `, ${credit.late} credited late (the last ${credit.lastLateS} s into the check)` : ''}${credit.skipped ? `, ${credit.skipped} skipped (their sandbox payment died with a killed node)` : ''}${credit.wrong.length ? `: ${credit.wrong.slice(0, 5).join('; ')}` : ''}`,
@@ -1530,9 +1593,38 @@ async function main(): Promise<void> {
     );
   } finally {
     outbox.stop();
+    if (front !== null) {
+      front.handle.client.destroy();
+      await front.nginx.stop();
+      await rm(front.dir, { recursive: true, force: true });
+    }
     await deployment.cleanup();
     for (const node of deployment.nodes) node.client.destroy();
   }
+}
+
+/** nginx in front of the deployment's nodes, and the handle the applicants send through. */
+async function startProxy(
+  deployment: Deployment,
+): Promise<{ readonly nginx: NginxProcess; readonly handle: NodeHandle; readonly dir: string }> {
+  const dir = await mkdtemp(join(tmpdir(), 'bubuh-surge-nginx-'));
+  const nginx = await startNginxProxy(
+    dir,
+    await freePort(),
+    deployment.nodes.map((node) => new URL(node.base).host),
+  );
+  const handle: NodeHandle = {
+    index: 0,
+    base: nginx.base,
+    env: {},
+    client: httpClient(nginx.base),
+    process: null,
+    up: true,
+    rssHighMb: 0,
+    kills: 0,
+  };
+  await warm(handle);
+  return { nginx, handle, dir };
 }
 
 function stepSummary(
