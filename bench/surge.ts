@@ -1030,6 +1030,34 @@ interface RefusalFloor {
   readonly other: number;
   readonly p50_ms: number | null;
   readonly p99_ms: number | null;
+  /** CPU per request of this replay's process (the client) and of the refusing server (all its processes). */
+  readonly client_cpu_us_per_request: number;
+  readonly server_cpu_us_per_request: number | null;
+}
+
+/**
+ * CPU time (user + system) used so far by these processes and their threads, in µs, from
+ * `/proc/<pid>/stat` (clock ticks of 10 ms, the Linux default); null when one cannot be read.
+ */
+async function processesCpuUs(pids: readonly number[]): Promise<number | null> {
+  let total = 0;
+  for (const pid of pids) {
+    try {
+      // The command name (field 2) may hold spaces; utime and stime are fields 14 and 15.
+      const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      total += (Number(fields[11]) + Number(fields[12])) * 10_000;
+    } catch {
+      return null;
+    }
+  }
+  return total;
+}
+
+/** The processes doing a server's work: itself and its children (nginx's workers). */
+async function serverPids(pid: number): Promise<number[]> {
+  const children = await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => '');
+  return [pid, ...children.split(' ').filter(Boolean).map(Number)];
 }
 
 /**
@@ -1091,6 +1119,9 @@ http.createServer((request, response) => {
     let other = 0;
     const total = Math.floor(rateRps * seconds);
     const replies: Promise<void>[] = [];
+    const pids = await serverPids(child.pid!);
+    const serverCpuBefore = await processesCpuUs(pids);
+    const clientCpuBefore = process.cpuUsage();
     const origin = performance.now();
     for (let sent = 0; sent < total;) {
       const due = Math.min(total, Math.floor(((performance.now() - origin) / 1000) * rateRps));
@@ -1114,6 +1145,8 @@ http.createServer((request, response) => {
       await sleep(2);
     }
     await Promise.all(replies);
+    const clientCpu = process.cpuUsage(clientCpuBefore);
+    const serverCpuAfter = await processesCpuUs(pids);
     const ms = (percent: number) => {
       const value = histogram.percentileMs(percent);
       return value === null ? null : Number(value.toFixed(1));
@@ -1124,6 +1157,11 @@ http.createServer((request, response) => {
       other,
       p50_ms: ms(50),
       p99_ms: ms(99),
+      client_cpu_us_per_request: Math.round((clientCpu.user + clientCpu.system) / total),
+      server_cpu_us_per_request:
+        serverCpuBefore === null || serverCpuAfter === null
+          ? null
+          : Math.round((serverCpuAfter - serverCpuBefore) / total),
     };
   } finally {
     node.client.destroy();
@@ -1574,11 +1612,11 @@ async function main(): Promise<void> {
         `server refusals by class and reason (nodes up at the end, from /metrics): ${JSON.stringify(serverRefusals)}`,
         `where a node's main thread stalled, from the probe on (from /metrics): ${JSON.stringify(stalls)}`,
         `load generator's event-loop delay p99 during the curve: ${clientLoopDelayP99Ms} ms (part of every latency above)`,
-        `refusal floor (a bare Node server answering every request at once with the same 503, same client, ${floor.rate_rps} req/s, deployment idle): p50 ${floor.p50_ms ?? '-'} ms, p99 ${floor.p99_ms ?? '-'} ms over ${floor.answered} answers${floor.other ? `, ${floor.other} other outcomes` : ''}`,
+        `refusal floor (a bare Node server answering every request at once with the same 503, same client, ${floor.rate_rps} req/s, deployment idle): p50 ${floor.p50_ms ?? '-'} ms, p99 ${floor.p99_ms ?? '-'} ms over ${floor.answered} answers${floor.other ? `, ${floor.other} other outcomes` : ''}; CPU per request: client ${floor.client_cpu_us_per_request} µs, server ${floor.server_cpu_us_per_request ?? '-'} µs`,
         ...(proxyFloor === null
           ? []
           : [
-              `refusal floor of the proxy (nginx answering every request with the same 503, same client, ${proxyFloor.rate_rps} req/s): p50 ${proxyFloor.p50_ms ?? '-'} ms, p99 ${proxyFloor.p99_ms ?? '-'} ms over ${proxyFloor.answered} answers${proxyFloor.other ? `, ${proxyFloor.other} other outcomes` : ''}`,
+              `refusal floor of the proxy (nginx answering every request with the same 503, same client, ${proxyFloor.rate_rps} req/s): p50 ${proxyFloor.p50_ms ?? '-'} ms, p99 ${proxyFloor.p99_ms ?? '-'} ms over ${proxyFloor.answered} answers${proxyFloor.other ? `, ${proxyFloor.other} other outcomes` : ''}; CPU per request: client ${proxyFloor.client_cpu_us_per_request} µs, nginx ${proxyFloor.server_cpu_us_per_request ?? '-'} µs`,
             ]),
         `errors by kind: ${JSON.stringify(report.run.errors_by_kind)}`,
         `journey failures: ${JSON.stringify(report.run.journey_failures)}`,
