@@ -1354,11 +1354,18 @@ async function main(): Promise<void> {
   const deployment = await startDeployment();
   // Nodes this replay started were warmed as they booted; a deployment given by --target is warmed here.
   if (targets.length > 0) for (const node of deployment.nodes) await warm(node);
-  const outbox = new OutboxReader(deployment.outboxFiles);
-  outbox.start();
   // --proxy nginx: the applicants talk to nginx, which keeps each on one node; the nodes themselves
   // are still sampled and scraped directly.
-  const front = proxy === null ? null : await startProxy(deployment);
+  const front =
+    proxy === null
+      ? null
+      : await startProxy(deployment).catch(async (error: unknown) => {
+          await deployment.cleanup();
+          for (const node of deployment.nodes) node.client.destroy();
+          throw error;
+        });
+  const outbox = new OutboxReader(deployment.outboxFiles);
+  outbox.start();
   const driver = new Driver(front === null ? deployment.nodes : [front.handle], letters, outbox);
   const notes: string[] = [];
   try {

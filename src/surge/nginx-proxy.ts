@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { BubuhError } from '../errors.js';
 import { waitReady } from '../testing/serve-process.js';
 
-/** Whether an `nginx` binary is on the PATH (Debian: `apt-get install nginx` or `nginx`). */
+/** Whether an `nginx` binary is on the PATH (Debian: `apt-get install nginx`). */
 export function nginxAvailable(): boolean {
   const result = spawnSync('nginx', ['-v'], { stdio: 'ignore' });
   return result.error === undefined && result.status === 0;
@@ -34,7 +34,7 @@ function overloadedBody(): string {
   return body;
 }
 
-/** The parts of the configuration every instance shares: one worker, files under `dir`, no log. */
+/** The parts of the configuration every instance shares: one worker, its pid and error log under `dir`. */
 function preamble(dir: string): string {
   return `worker_processes 1;
 daemon off;
@@ -68,7 +68,7 @@ function overloadedLocation(): string {
 }
 
 /** The proxy's configuration; `entryRate` null: no limit (the capacity probe). */
-export function proxyConfig(
+function proxyConfig(
   dir: string,
   port: number,
   upstreams: readonly string[],
@@ -115,7 +115,7 @@ ${overloadedLocation()}  }
 }
 
 /** nginx answering every request but `/readyz` with the node's 503 at once: the proxy's floor. */
-export function refuserConfig(dir: string, port: number): string {
+function refuserConfig(dir: string, port: number): string {
   return `${preamble(dir)}http {
 ${httpPreamble(dir)}  server {
     listen 127.0.0.1:${port} backlog=4096;
