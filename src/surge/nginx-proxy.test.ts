@@ -93,6 +93,43 @@ test(
 );
 
 test(
+  'nginx proxy: uploads and answers larger than its memory buffers pass through whole',
+  { skip },
+  async () => {
+    // Past client_body_buffer_size and the proxy buffers nginx spills to temporary files, which its
+    // workers (`nobody` when started as root) must be able to open.
+    const dir = await mkdtemp(join(tmpdir(), 'bubuh-nginx-test-'));
+    const answer = Buffer.alloc(2_000_000, 0x41);
+    const server = createServer((request, response) => {
+      let received = 0;
+      request.on('data', (chunk: Buffer) => (received += chunk.length));
+      request.on('end', () => {
+        response.writeHead(200, { 'content-type': 'application/pdf', 'x-received': String(received) });
+        response.end(request.url === '/readyz' ? 'ok' : answer);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const proxy = await startNginxProxy(dir, await freePort(), [
+      `127.0.0.1:${(server.address() as AddressInfo).port}`,
+    ]);
+    try {
+      const reply = await fetch(`${proxy.base}/v1/stamps`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/octet-stream', 'x-forwarded-for': '10.0.3.1' },
+        body: Buffer.alloc(3_000_000, 0x42),
+      });
+      assert.equal(reply.status, 200);
+      assert.equal(reply.headers.get('x-received'), '3000000');
+      assert.ok(Buffer.from(await reply.arrayBuffer()).equals(answer));
+    } finally {
+      await proxy.stop();
+      server.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  },
+);
+
+test(
   'nginx refuser: every request but /readyz gets the node’s 503 OVERLOADED with Retry-After',
   { skip },
   async () => {

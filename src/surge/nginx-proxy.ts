@@ -14,7 +14,7 @@
  * that 503 and doing nothing else.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BubuhError } from '../errors.js';
 import { waitReady } from '../testing/serve-process.js';
@@ -41,7 +41,6 @@ daemon off;
 master_process on;
 pid ${join(dir, 'nginx.pid')};
 error_log ${join(dir, 'error.log')} warn;
-worker_rlimit_nofile 32768;
 events { worker_connections 16384; multi_accept on; }
 `;
 }
@@ -144,6 +143,9 @@ async function startNginx(
   render: (entryRate: number | null) => string,
 ): Promise<NginxProcess> {
   await mkdir(dir, { recursive: true });
+  // Started as root, nginx runs its workers as `nobody`: they must reach the temporary files it makes
+  // here for large uploads and answers (a directory from mkdtemp is 0700).
+  await chmod(dir, 0o755);
   const file = join(dir, 'nginx.conf');
   await writeFile(file, render(null));
   const child = spawn('nginx', ['-p', dir, '-c', file], { stdio: ['ignore', 'ignore', 'pipe'] });
