@@ -44,19 +44,15 @@ export async function createNode(
     sqlitePageBytes: config.sqlitePageBytes,
     sqliteCheckpointPages: config.sqliteCheckpointPages,
     sqliteCheckpointIntervalMs: config.sqliteCheckpointIntervalMs,
-    onCheckpointFailure: (() => {
-      let failures = 0;
-      return (problem: string) => {
-        failures += 1;
-        // Once per interval while it lasts: the first, then one line in a hundred.
-        if (failures === 1 || failures % 100 === 0) {
-          logger.warn(
-            { problem, failures },
-            'background SQLite checkpoint failed; SQLite checkpoints itself meanwhile',
-          );
-        }
-      };
-    })(),
+    onCheckpointFailure: (problem: string, failures: number) => {
+      // Once per interval while it lasts: the first, then one line in a hundred.
+      if (failures === 1 || failures % 100 === 0) {
+        logger.warn(
+          { problem, failures },
+          'background SQLite checkpoint failed; SQLite checkpoints itself meanwhile',
+        );
+      }
+    },
     ...(options.postgresSchema ? { postgresSchema: options.postgresSchema } : {}),
   });
   const metrics = createMetrics();

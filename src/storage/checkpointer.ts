@@ -28,24 +28,30 @@ export class Checkpointer {
   #closed: Promise<void> | null = null;
   #exited = false;
 
-  /** `onFailure` hears of a failed checkpoint (the next one tries again). */
-  constructor(file: string, intervalMs: number, onFailure: (message: string) => void = () => {}) {
+  /** `onFailure` hears of a failed checkpoint (the next one tries again), with the failures so far. */
+  constructor(
+    file: string,
+    intervalMs: number,
+    onFailure: (message: string, failures: number) => void = () => {},
+  ) {
     if (!Number.isInteger(intervalMs) || intervalMs < 1) {
       throw new Error(`Checkpointer: interval ${intervalMs} ms is not a positive integer`);
     }
     this.#worker = new Worker(new URL('./checkpoint-worker.js', import.meta.url), {
       workerData: { file, intervalMs },
     });
+    const failed = (problem: string) => {
+      this.#stats = { ...this.#stats, failures: this.#stats.failures + 1 };
+      onFailure(problem, this.#stats.failures);
+    };
     this.#worker.on('message', (message: CheckpointReport | CheckpointFailure) => {
-      const stats = this.#stats;
       if (message.type === 'checkpoint') {
-        this.#stats = { ...stats, checkpoints: stats.checkpoints + 1, lastLeft: message.left };
+        this.#stats = { ...this.#stats, checkpoints: this.#stats.checkpoints + 1, lastLeft: message.left };
       } else {
-        this.#stats = { ...stats, failures: stats.failures + 1 };
-        onFailure(message.message);
+        failed(message.message);
       }
     });
-    this.#worker.on('error', (error) => onFailure(error.message));
+    this.#worker.on('error', (error) => failed(error.message));
     this.#worker.once('exit', () => {
       this.#exited = true;
     });

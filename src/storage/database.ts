@@ -75,8 +75,8 @@ export interface StorageOptions {
    * automatic one on the event loop finds little left to copy; 0 or absent: no such thread.
    */
   readonly sqliteCheckpointIntervalMs?: number;
-  /** Hears of a failed background checkpoint (the next one tries again). */
-  readonly onCheckpointFailure?: (message: string) => void;
+  /** Hears of a failed background checkpoint (the next one tries again), with the failures so far. */
+  readonly onCheckpointFailure?: (message: string, failures: number) => void;
   /** PostgreSQL schema to use instead of `public` (tests isolate themselves this way). */
   readonly postgresSchema?: string;
   /** SQLite file name inside dataDir. */
