@@ -43,7 +43,7 @@ test('migrate and ledger check on a fresh data directory', () => {
   const data = mkdtempSync(join(tmpdir(), 'bubuh-cli-'));
   const migrated = bubuh(['migrate', '--data', data]);
   assert.equal(migrated.status, 0, migrated.stderr);
-  assert.equal(migrated.stdout, `sqlite ${join(data, 'bubuh.sqlite')}: schema at 0007_api_keys\n`);
+  assert.equal(migrated.stdout, `sqlite ${join(data, 'bubuh.sqlite')}: schema at 0008_stamp_file_segments\n`);
   const checked = bubuh(['ledger', 'check', '--data', data, '--json']);
   assert.equal(checked.status, 0, checked.stderr);
   assert.deepEqual(JSON.parse(checked.stdout), {

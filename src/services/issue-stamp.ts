@@ -28,9 +28,7 @@ export interface IssueStampDependencies {
   /** Stamps in this thread; used when no `engine` is given. */
   readonly environment?: StampEnvironment;
   /** Stamps elsewhere (a worker pool); replaces `environment`. */
-  readonly engine?: (
-    request: StampRequest,
-  ) => Promise<StampResult & { readonly fileBytes?: number; readonly signerFingerprint?: string }>;
+  readonly engine?: (request: StampRequest) => Promise<EngineStamped>;
   /** Lowercase hex SHA-256 of the signer certificate, recorded in the registry. */
   readonly signerFingerprint: string;
   /** `https://host` without a trailing slash; the QR code links to `<publicBaseUrl>/s/<serial>`. */
@@ -39,6 +37,14 @@ export interface IssueStampDependencies {
   readonly reservationTimeoutSeconds: number;
   readonly clock?: () => number;
 }
+
+/** What an engine answers: besides the result, where it stored the file and how large it is. */
+export type EngineStamped = StampResult & {
+  readonly fileBytes?: number;
+  /** Where the engine stored the stamped file (stamps/file-store.ts), recorded in the outcome row. */
+  readonly fileLocation?: string;
+  readonly signerFingerprint?: string;
+};
 
 /** The stamping service's history of one attempt (see `stamps` in storage/schema.ts). */
 export interface StampRecord {
@@ -82,6 +88,8 @@ export interface IssuedStamp extends StampResult {
   readonly stampedAt: number;
   /** The stamped file's size (the engine's own figure when it wrote the file). */
   readonly fileBytes: number;
+  /** Where the engine stored the file, when it did. */
+  readonly fileLocation?: string;
 }
 
 function hex(bytes: Uint8Array): string {
@@ -175,6 +183,7 @@ function refundedRow(record: StampRecord | undefined, error: unknown, now: numbe
         added_bytes: null,
         file_bytes: null,
         file_expires_at: null,
+        file_location: null,
         at: now,
       },
     },
@@ -210,7 +219,7 @@ export async function issueStamp(
     (id) => (record ? [stampRow(record, serial, id, reservedAt)] : []),
   );
   lap('reserve');
-  let stamped: StampResult & { readonly fileBytes?: number; readonly signerFingerprint?: string };
+  let stamped: EngineStamped;
   try {
     stamped = await engine({
       pdf: input.pdf,
@@ -260,6 +269,7 @@ export async function issueStamp(
         added_bytes: stamped.addedBytes,
         file_bytes: stampedFileBytes,
         file_expires_at: record.fileExpiresAt,
+        file_location: stamped.fileLocation ?? null,
         at: now,
       },
     });

@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { access, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -19,6 +19,7 @@ import { checkLedger } from '../ledger/check.js';
 import { createLogger } from '../logger.js';
 import { createNode } from '../node.js';
 import { minimalPdf } from '../pdf/fixture-builder.js';
+import { createDiskFileStore } from './file-store.js';
 import { postgresSkipReason, postgresUrl } from '../testing/backends.js';
 import { mintQuota } from '../testing/quota.js';
 import { freePort, startServe, waitReady } from '../testing/serve-process.js';
@@ -168,14 +169,27 @@ async function chaosRound(databaseUrl: string | undefined): Promise<void> {
         );
     }
     assert.equal(history.filter((row) => row.outcome === 'stamped').length, registry.length);
-    // Every stamped file survived the kills.
+    // Every stamped file survived the kills: its bytes are where its row says, and they are that stamp's.
+    const files = createDiskFileStore(join(dataDir, 'files'));
     for (const row of await db
-      .selectFrom('stamp_outcomes')
-      .select(['stamp_id', 'file_expires_at'])
-      .where('outcome', '=', 'stamped')
+      .selectFrom('stamp_outcomes as o')
+      .innerJoin('stamps as s', 's.id', 'o.stamp_id')
+      .select(['o.stamp_id', 'o.file_expires_at', 'o.file_location', 'o.file_bytes', 's.serial'])
+      .where('o.outcome', '=', 'stamped')
       .execute()) {
-      const hour = Math.ceil(Number(row.file_expires_at) / 3600_000);
-      await access(join(dataDir, 'files', String(hour), `${row.stamp_id}.pdf`));
+      const pdf = await files.get({
+        id: row.stamp_id,
+        expiresAt: Number(row.file_expires_at),
+        location: row.file_location,
+        bytes: Number(row.file_bytes),
+      });
+      assert.ok(pdf, `the file of ${row.serial} is missing`);
+      const text = Buffer.from(pdf);
+      assert.ok(text.subarray(0, 5).equals(Buffer.from('%PDF-')), `the file of ${row.serial} is not a PDF`);
+      assert.ok(
+        text.includes(`/Reason ([${row.serial}]`),
+        `the file at ${row.file_location} is not ${row.serial}'s`,
+      );
     }
   } finally {
     await node.close();

@@ -19,8 +19,11 @@ export interface EngineTask {
   /** Epoch ms after which the task must not start. */
   readonly deadline: number;
   readonly queuedAt: number;
-  /** Where the worker writes (and fsyncs) the stamped file itself, sparing the main thread. */
-  readonly outputPath?: string;
+  /**
+   * The hour's directory in which the worker appends (and fsyncs) the stamped file to its segment
+   * itself, sparing the main thread (stamps/segment-writer.ts).
+   */
+  readonly outputDirectory?: string;
   /** Send the stamped bytes back (only when the client asked for the PDF in the answer). */
   readonly returnPdf: boolean;
 }
@@ -28,12 +31,14 @@ export interface EngineTask {
 /** What the pool answers: the result, whose `pdf` is empty unless asked for, and the file's size. */
 export type EngineStampResult = StampResult & {
   readonly fileBytes: number;
+  /** `<segment>@<offset>` in `outputDirectory`, when one was given. */
+  readonly fileLocation?: string;
   /** SHA-256 (hex) of the signer certificate the worker signed with; changes when it is renewed. */
   readonly signerFingerprint?: string;
 };
 
 export interface EngineStampOptions {
-  readonly outputPath?: string;
+  readonly outputDirectory?: string;
   readonly returnPdf?: boolean;
 }
 
@@ -133,8 +138,8 @@ export function createEnginePool(config: Config): EnginePool {
           signingTimeMs: signingTime.getTime(),
           deadline: queuedAt + config.stampDeadlineMs,
           queuedAt,
-          ...(options.outputPath !== undefined ? { outputPath: options.outputPath } : {}),
-          returnPdf: options.returnPdf ?? options.outputPath === undefined,
+          ...(options.outputDirectory !== undefined ? { outputDirectory: options.outputDirectory } : {}),
+          returnPdf: options.returnPdf ?? options.outputDirectory === undefined,
         } satisfies EngineTask);
       } catch (error) {
         if (error instanceof Error && /queue is full/i.test(error.message)) throw busy(serviceMs);

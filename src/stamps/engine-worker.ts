@@ -6,7 +6,6 @@
  * as codes (errors lose their class crossing threads); a task whose deadline passed while it queued is
  * refused without being started.
  */
-import { open } from 'node:fs/promises';
 import { workerData } from 'piscina';
 import type { Config } from '../config.js';
 import { isBubuhError } from '../errors.js';
@@ -18,6 +17,7 @@ import { configuredPkiPaths } from '../pki/key-files.js';
 import { createSignerRenewal, type SignerRenewal } from '../pki/signer-renewal.js';
 import { crlFileRevocationCheck } from '../pki/signer-revocation.js';
 import type { EngineOutcome, EngineTask, VerifyTask } from './engine-pool.js';
+import { formatLocation, SegmentWriter } from './segment-writer.js';
 import { lowerCurrentThreadPriority } from './thread-priority.js';
 
 // Below the main thread, which admits and refuses: see thread-priority.ts. Where that cannot be done the
@@ -45,17 +45,8 @@ function workerSignerRenewal(config: Config): SignerRenewal<ConfiguredStampEnvir
   });
 }
 
-/** Creates `path` (never overwrites), writes `bytes` and fdatasyncs before resolving. */
-async function writeDurably(path: string, bytes: Uint8Array): Promise<void> {
-  const handle = await open(path, 'wx', 0o600);
-  try {
-    let written = 0;
-    while (written < bytes.length) written += (await handle.write(bytes, written)).bytesWritten;
-    await handle.datasync();
-  } finally {
-    await handle.close();
-  }
-}
+/** This thread's segments of stamped files. */
+const segments = new SegmentWriter();
 
 export default async function stampTask(task: EngineTask): Promise<EngineOutcome> {
   const started = Date.now();
@@ -79,14 +70,23 @@ export default async function stampTask(task: EngineTask): Promise<EngineOutcome
     const runMs = Date.now() - started;
     // Written and fsync'd here, before the main thread commits: a stamped row always has its file. The
     // write and the fsync run on the thread pool, so while this file reaches the disk the thread stamps
-    // the next task (the pool gives each thread BUBUH_STAMP_TASKS_PER_THREAD tasks at once); concurrent fsyncs
-    // share the file system's journal commits.
-    if (task.outputPath !== undefined) await writeDurably(task.outputPath, result.pdf);
+    // the next task (the pool gives each thread BUBUH_STAMP_TASKS_PER_THREAD tasks at once); the tasks
+    // waiting for the disk share one fdatasync of the thread's segment.
+    const location =
+      task.outputDirectory === undefined
+        ? undefined
+        : await segments.append(task.outputDirectory, result.pdf);
     const fileBytes = result.pdf.length;
     const pdf = task.returnPdf ? result.pdf : new Uint8Array(0);
     return {
       ok: true,
-      result: { ...result, pdf, fileBytes, signerFingerprint },
+      result: {
+        ...result,
+        pdf,
+        fileBytes,
+        ...(location === undefined ? {} : { fileLocation: formatLocation(location) }),
+        signerFingerprint,
+      },
       queuedMs: started - task.queuedAt,
       runMs,
       syncMs: Date.now() - started - runMs,

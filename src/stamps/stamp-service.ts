@@ -16,7 +16,7 @@ import { issueStamp, refundReasonOf } from '../services/issue-stamp.js';
 import { pooledRandomHex } from '../stamping/random-pool.js';
 import { docTypeOf } from './doc-types.js';
 import type { EnginePool } from './engine-pool.js';
-import { createDiskFileStore, type StampFileStore } from './file-store.js';
+import { createDiskFileStore, type StampFileRef, type StampFileStore } from './file-store.js';
 
 export type StampStatus = 'pending' | 'stamped' | 'refunded';
 
@@ -146,6 +146,7 @@ interface HistoryRow {
   added_bytes: number | null;
   file_bytes: number | null;
   file_expires_at: number | string | null;
+  file_location: string | null;
   at: number | string | null;
   pending_status: string | null;
 }
@@ -220,6 +221,7 @@ export function createStampService(dependencies: StampServiceDependencies): Stam
         'o.added_bytes',
         'o.file_bytes',
         'o.file_expires_at',
+        'o.file_location',
         'o.at',
         'p.status as pending_status',
       ]);
@@ -245,15 +247,25 @@ export function createStampService(dependencies: StampServiceDependencies): Stam
     );
   };
 
-  const getView = async (accountId: string, id: string): Promise<StampView> => {
+  const getRow = async (accountId: string, id: string): Promise<HistoryRow> => {
     if (!/^[0-9a-f]{32}$/.test(id)) throw new BubuhError('STAMP_NOT_FOUND', { id });
     const row = await history()
       .where('s.id', '=', id)
       .where('s.account_id', '=', accountId)
       .executeTakeFirst();
     if (!row) throw new BubuhError('STAMP_NOT_FOUND', { id });
-    return view(row as HistoryRow);
+    return row as HistoryRow;
   };
+  const getView = async (accountId: string, id: string): Promise<StampView> =>
+    view(await getRow(accountId, id));
+
+  /** Where a stamped row's file is kept. */
+  const fileOf = (row: HistoryRow, expiresAt: number): StampFileRef => ({
+    id: row.id,
+    expiresAt,
+    location: row.file_location,
+    bytes: row.file_bytes === null ? null : Number(row.file_bytes),
+  });
 
   /** Refuses at once when this account has its limit of stamps in progress or the pool is full. */
   const admit = (accountId: string): void => {
@@ -297,7 +309,7 @@ export function createStampService(dependencies: StampServiceDependencies): Stam
             throw new BubuhError('IDEMPOTENCY_IN_PROGRESS', { retryAfterSeconds: 1 });
           if (earlier.status === 'stamped') {
             const expiresAt = earlier.expires_at === null ? 0 : Date.parse(earlier.expires_at);
-            const pdf = expiresAt > clock() ? await fileStore.get(stampId, expiresAt) : null;
+            const pdf = expiresAt > clock() ? await fileStore.get(fileOf(row, expiresAt)) : null;
             return { view: earlier, pdf, replayed: true };
           }
           if (!transientReason(earlier.reason_code) || generation >= transientRetriesMax) {
@@ -310,7 +322,7 @@ export function createStampService(dependencies: StampServiceDependencies): Stam
       // Counted after the awaits above: another request of this account may have started meanwhile.
       inProgressByAccount.set(command.accountId, (inProgressByAccount.get(command.accountId) ?? 0) + 1);
       const fileExpiresAt = clock() + config.stampRetentionHours * HOUR_MS;
-      let stored = false;
+      let stored: StampFileRef | null = null;
       let reserved = false;
       const metrics = node.metrics;
       const started = performance.now();
@@ -320,9 +332,17 @@ export function createStampService(dependencies: StampServiceDependencies): Stam
             ledger: node.ledger,
             // The worker writes and fsyncs the file; only a caller who asked gets the bytes back.
             engine: async (request) => {
-              const outputPath = await fileStore.pathFor(stampId, fileExpiresAt);
-              const result = await pool.stamp(request, { outputPath, returnPdf: command.returnPdf ?? false });
-              stored = true;
+              const outputDirectory = await fileStore.directoryFor(fileExpiresAt);
+              const result = await pool.stamp(request, {
+                outputDirectory,
+                returnPdf: command.returnPdf ?? false,
+              });
+              stored = {
+                id: stampId,
+                expiresAt: fileExpiresAt,
+                location: result.fileLocation ?? null,
+                bytes: result.fileBytes,
+              };
               return result;
             },
             signerFingerprint: dependencies.signerFingerprint,
@@ -375,6 +395,7 @@ export function createStampService(dependencies: StampServiceDependencies): Stam
           added_bytes: issued.addedBytes,
           file_bytes: issued.fileBytes,
           file_expires_at: fileExpiresAt,
+          file_location: issued.fileLocation ?? null,
           at: issued.stampedAt,
           pending_status: 'posted',
         };
@@ -385,7 +406,7 @@ export function createStampService(dependencies: StampServiceDependencies): Stam
           metrics.refunds.inc({ reason: refundReasonOf(error) });
         }
         // The file of a stamp that did not commit must not outlive it.
-        if (stored) await fileStore.remove(stampId, fileExpiresAt).catch(() => {});
+        if (stored) await fileStore.remove(stored).catch(() => {});
         throw error;
       } finally {
         const left = (inProgressByAccount.get(command.accountId) ?? 1) - 1;
@@ -426,14 +447,15 @@ export function createStampService(dependencies: StampServiceDependencies): Stam
       };
     },
     async file(accountId, id) {
-      const current = await getView(accountId, id);
+      const row = await getRow(accountId, id);
+      const current = view(row);
       if (current.status !== 'stamped' || current.expires_at === null) {
         throw new BubuhError('STAMP_FILE_UNAVAILABLE', { id, status: current.status });
       }
       const expiresAt = Date.parse(current.expires_at);
       const gone = () => new BubuhError('STAMP_FILE_GONE', { retentionHours: config.stampRetentionHours });
       if (expiresAt <= clock()) throw gone();
-      const pdf = await fileStore.get(id, expiresAt);
+      const pdf = await fileStore.get(fileOf(row, expiresAt));
       // Within retention the file must exist: missing here means another node wrote it into a files
       // directory this node does not share (docs/operations.md: one BUBUH_FILES_DIR for all nodes).
       if (!pdf) throw new BubuhError('CLUSTER_FILE_NOT_SHARED', { node: config.nodeId });

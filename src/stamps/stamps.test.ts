@@ -13,6 +13,7 @@ import { buildApp } from '../http/app.js';
 import { minimalPdf } from '../pdf/fixture-builder.js';
 import { loadDevPki } from '../pki/key-files.js';
 import { generateSerial, isValidSerial } from '../seal/serial.js';
+import { parseLocation } from './segment-writer.js';
 import { eachBackend } from '../testing/backends.js';
 import { mintQuota } from '../testing/quota.js';
 import { verifyDocument } from '../verify/verify-document.js';
@@ -284,11 +285,20 @@ test('stamping: a stamped file is deleted after its retention and then answers 4
         assert.equal(view.expires_at, new Date(clock.now + 3600_000).toISOString());
         const kept = await timed.file(alice.accountId, view.id);
         assert.equal(kept.view.serial, view.serial);
+        // The file is the first in its thread's segment, in the directory of the hour it expires in.
+        const outcome = await node.storage.db
+          .selectFrom('stamp_outcomes')
+          .select(['file_location', 'file_bytes'])
+          .where('stamp_id', '=', view.id)
+          .executeTakeFirstOrThrow();
+        const location = parseLocation(outcome.file_location ?? '');
+        assert.equal(location?.offset, 0);
+        assert.equal(Number(outcome.file_bytes), kept.pdf.length);
         const onDisk = join(
           node.config.dataDir,
           'files',
           String(Math.ceil((clock.now + 3600_000) / 3600_000)),
-          `${view.id}.pdf`,
+          location.segment,
         );
         assert.deepEqual(new Uint8Array(await readFile(onDisk)), kept.pdf);
 

@@ -4,6 +4,7 @@
  */
 import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
 import { apiKeysMigration } from './migrations/0007_api_keys.js';
+import { stampFileSegmentsMigration } from './migrations/0008_stamp_file_segments.js';
 
 const migrations: Record<string, Migration> = {
   '0001_ledger': {
@@ -383,6 +384,7 @@ const migrations: Record<string, Migration> = {
     },
   },
   '0007_api_keys': apiKeysMigration,
+  '0008_stamp_file_segments': stampFileSegmentsMigration,
 };
 
 class InCodeMigrations implements MigrationProvider {

@@ -186,6 +186,8 @@ export interface StampOutcomesTable {
   added_bytes: number | null;
   file_bytes: number | null;
   file_expires_at: number | null;
+  /** `<segment>@<offset>` in the hour's directory (stamps/file-store.ts); NULL: a file of its own. */
+  file_location: string | null;
   at: number;
 }
 
@@ -448,9 +450,10 @@ export const attachmentTables = Object.freeze({
       'added_bytes',
       'file_bytes',
       'file_expires_at',
+      'file_location',
       'at',
     ],
-    types: ['text', 'text', 'text', 'text', 'integer', 'integer', 'integer', 'bigint', 'bigint'],
+    types: ['text', 'text', 'text', 'text', 'integer', 'integer', 'integer', 'bigint', 'text', 'bigint'],
   },
 } as const);
 
