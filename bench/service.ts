@@ -31,6 +31,7 @@ import { createStampEnvironment } from '../src/services/node-stamper.js';
 import { stampDocument } from '../src/stamping/stamp-document.js';
 import { corpusDirectory, loadCorpus } from '../src/testing/corpus.js';
 import { mintQuota } from '../src/testing/quota.js';
+import { machineBusyUs, processesCpuUs } from '../src/surge/process-cpu.js';
 import { freePort, startServe, waitReady } from '../src/testing/serve-process.js';
 
 /** What one load phase got back. */
@@ -335,10 +336,18 @@ async function main(): Promise<void> {
     await closedLoop(send, 32, warmupSeconds);
     const stagesBefore = await stageTotals(base);
     const ledgerBefore = await ledgerTotals(base);
+    const machineBefore = await machineBusyUs();
+    const serverBefore = await processesCpuUs([server.pid!]);
     const capacity = await closedLoop(send, 32, seconds);
+    const machineAfter = await machineBusyUs();
+    const serverAfter = await processesCpuUs([server.pid!]);
     const stages = stageMeans(stagesBefore, await stageTotals(base));
     const ledger = ledgerSummary(ledgerBefore, await ledgerTotals(base));
     const stampsPerSecond = capacity.stamped / capacity.seconds;
+    const perStampMs = (before: number | null, after: number | null) =>
+      before === null || after === null || capacity.stamped === 0
+        ? 'unknown'
+        : ((after - before) / 1000 / capacity.stamped).toFixed(3);
     const rate = Math.max(1, Math.floor(stampsPerSecond * 0.8));
     const loadedBefore = await stageTotals(base);
     const loaded = await openLoop(send, rate, seconds);
@@ -362,6 +371,7 @@ async function main(): Promise<void> {
         `file: ${letter.name} (${letter.bytes.length} bytes); cores: ${availableParallelism()}; load average at end: ${loadavg()[0]!.toFixed(2)}`,
         `capacity (closed loop, 32 connections, ${seconds}s): ${capacity.stamped} stamped, other answers: ${otherAnswers(capacity)} → ${stampsPerSecond.toFixed(0)} stamps/s; latency p50 ${percentileMs(capacity.latencies, 50)} ms, p99 ${percentileMs(capacity.latencies, 99)} ms; client CPU ${capacity.clientCpuUs.toFixed(0)} µs/request`,
         `at 80 % (open loop, ${rate}/s offered for ${seconds}s): ${loaded.stamped} stamped, other answers: ${otherAnswers(loaded)}; latency from the scheduled send p50 ${percentileMs(loaded.latencies, 50)} ms, p99 ${percentileMs(loaded.latencies, 99)} ms, max ${percentileMs(loaded.latencies, 100)} ms; client CPU ${loaded.clientCpuUs.toFixed(0)} µs/request`,
+        `CPU per stamp at capacity (ms, from /proc): the machine ${perStampMs(machineBefore, machineAfter)}, the server ${perStampMs(serverBefore, serverAfter)}`,
         `where a stamp's time went at capacity (mean ms per stage, from /metrics): ${stages}`,
         `the ledger at capacity (from /metrics): ${ledger}`,
         `at 80 %, the bucket of each stage's p99 (ms, from /metrics): ${stageP99s(loadedBefore, loadedAfter)}; means: ${stageMeans(loadedBefore, loadedAfter)}`,

@@ -51,6 +51,7 @@ import { BubuhError } from '../src/errors.js';
 import { minimalPdf } from '../src/pdf/fixture-builder.js';
 import { type Curve, deadlineCurve, arrivalTimes } from '../src/surge/curve.js';
 import { Histogram } from '../src/surge/histogram.js';
+import { processesCpuUs } from '../src/surge/process-cpu.js';
 import { LeanHttpClient } from '../src/surge/http-client.js';
 import { goodputAtPeakRatio, recovery, seriesRows, SurgeSeries } from '../src/surge/report.js';
 import { lineChartSvg } from '../src/surge/svg.js';
@@ -1033,25 +1034,6 @@ interface RefusalFloor {
   /** CPU per request of this replay's process (the client) and of the refusing server (all its processes). */
   readonly client_cpu_us_per_request: number;
   readonly server_cpu_us_per_request: number | null;
-}
-
-/**
- * CPU time (user + system) used so far by these processes and their threads, in µs, from
- * `/proc/<pid>/stat` (clock ticks of 10 ms, the Linux default); null when one cannot be read.
- */
-async function processesCpuUs(pids: readonly number[]): Promise<number | null> {
-  let total = 0;
-  for (const pid of pids) {
-    try {
-      // The command name (field 2) may hold spaces; utime and stime are fields 14 and 15.
-      const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      total += (Number(fields[11]) + Number(fields[12])) * 10_000;
-    } catch {
-      return null;
-    }
-  }
-  return total;
 }
 
 /** The processes doing a server's work: itself and its children (nginx's workers). */
