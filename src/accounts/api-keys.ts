@@ -6,6 +6,7 @@
  * is stored (a slow hash adds nothing to a secret that cannot be guessed).
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { CompiledQuery } from 'kysely';
 import { BubuhError } from '../errors.js';
 import { accountIds } from '../ledger/chart.js';
 import { OldestKeys } from '../oldest-keys.js';
@@ -76,11 +77,21 @@ function secretHash(secret: string): Buffer {
   return createHash('sha256').update(secret, 'utf8').digest();
 }
 
+interface ApiKeyPrincipalRow {
+  readonly secret_hash: string;
+  readonly revoked_at: number | string | null;
+  readonly last_used_at: number | string | null;
+  readonly account_id: string;
+  readonly phone: string;
+  readonly roles: string;
+}
+
 export class ApiKeyStore {
   /** SHA-256 (hex) of whole keys that authenticated on this node → their id. */
   private readonly verified = new Map<string, string>();
   /** Which verified key to forget first when the map is full (`oldest-keys.ts`). */
   private readonly oldestVerified = new OldestKeys(this.verified);
+  private keyQuery: CompiledQuery<ApiKeyPrincipalRow> | null = null;
 
   constructor(
     readonly storage: Storage,
@@ -139,7 +150,8 @@ export class ApiKeyStore {
   async principalOf(token: string): Promise<Principal | null> {
     const parsed = parseApiKey(token);
     if (!parsed) return null;
-    const row = await this.storage.db
+    // Compiled once, run with each key's id (as the session lookup in store.ts).
+    this.keyQuery ??= this.storage.db
       .selectFrom('api_keys')
       .innerJoin('accounts', 'accounts.id', 'api_keys.account_id')
       .select([
@@ -150,8 +162,13 @@ export class ApiKeyStore {
         'accounts.phone',
         'accounts.roles',
       ])
-      .where('api_keys.id', '=', parsed.id)
-      .executeTakeFirst();
+      .where('api_keys.id', '=', '')
+      .compile();
+    const { rows } = await this.storage.db.executeQuery<ApiKeyPrincipalRow>({
+      ...this.keyQuery,
+      parameters: [parsed.id],
+    });
+    const row = rows[0];
     if (!row || row.revoked_at !== null) return null;
     const expected = Buffer.from(row.secret_hash, 'hex');
     const given = secretHash(parsed.secret);
