@@ -10,9 +10,6 @@
  * overlap) and share fdatasyncs: a sync that is running when a write finishes may have started before
  * it, so that write waits for the next sync, which covers every write finished by then.
  *
- * Zeros are written ahead of the files (8 MiB at a time), so a file's fdatasync flushes data into a
- * file that does not grow, without a journal commit for its size.
- *
  * Each process and thread writes segments of its own (the name carries the process id, the thread id
  * and random characters), so nodes sharing one files directory never write the same segment. A segment
  * is never reopened for writing: after a restart, or after any write or sync error, appends go to a new
@@ -78,34 +75,19 @@ async function syncDirectory(directory: string): Promise<void> {
   }
 }
 
-/** Written ahead of the files, a megabyte at a time. */
-const ZEROS = new Uint8Array(1024 * 1024);
-
-async function writeZeros(fd: number, start: number, end: number): Promise<void> {
-  for (let at = start; at < end;)
-    at += await writeAt(fd, ZEROS.subarray(0, Math.min(ZEROS.length, end - at)), 0, at);
-}
-
 class Segment {
   readonly fd: Promise<number>;
   /** The next file's offset. */
-  private next = 0;
+  next = 0;
   appending = 0;
   retired = false;
   private syncing: Promise<void> | null = null;
   private queued: Promise<void> | null = null;
-  /** Bytes before this offset are already in the file (zeros or files): overwriting them grows nothing. */
-  private zeroedTo = 0;
-  /** A zero-fill under way; files reserved inside [start, end) are written only after it. */
-  private filling: { readonly start: number; readonly end: number; readonly done: Promise<void> } | null =
-    null;
 
   constructor(
     readonly directory: string,
     readonly name: string,
     private readonly stats: SegmentWriterStats,
-    private readonly bytesMax: number,
-    private readonly zeroFillBytes: number,
   ) {
     const path = join(directory, name);
     this.fd = openFile(path, 'wx', 0o600).then(async (fd) => {
@@ -117,53 +99,6 @@ class Segment {
       }
       return fd;
     });
-  }
-
-  /** True when a file of `length` bytes no longer fits (a segment's first file always does). */
-  full(length: number): boolean {
-    return this.next > 0 && this.next + length > this.bytesMax;
-  }
-
-  /** Reserves the next `length` bytes for one file; returns its offset. */
-  reserve(length: number): number {
-    const offset = this.next;
-    this.next += length;
-    this.fillAhead();
-    return offset;
-  }
-
-  /**
-   * Keeps zeros written ahead of the files. An fdatasync after appending must also commit the file's new
-   * size to the file system's journal; after overwriting bytes already there it flushes only the data
-   * (about half the time and CPU on this project's machine: docs/benchmarks.md). A fill starts past
-   * every byte reserved so far, so it never overwrites a file; files reserved inside it wait for it.
-   */
-  private fillAhead(): void {
-    if (this.zeroFillBytes === 0 || this.filling !== null) return;
-    if (this.zeroedTo - this.next >= this.zeroFillBytes / 2) return;
-    const start = Math.max(this.zeroedTo, this.next);
-    const end = Math.min(start + this.zeroFillBytes, this.bytesMax);
-    if (end <= start) return;
-    const done: Promise<void> = this.fd
-      .then((fd) => writeZeros(fd, start, end))
-      .then(
-        () => {
-          this.zeroedTo = end;
-          this.stats.zeroFilledBytes += end - start;
-        },
-        // A failed fill needs no undoing: the files it would have preceded are written after it anyway.
-        () => {},
-      )
-      .finally(() => {
-        if (this.filling?.done === done) this.filling = null;
-      });
-    this.filling = { start, end, done };
-  }
-
-  /** Resolves when the file reserved at [offset, offset + length) may be written. */
-  async writable(offset: number, length: number): Promise<void> {
-    const fill = this.filling;
-    if (fill !== null && offset < fill.end && offset + length > fill.start) await fill.done;
   }
 
   /** Resolves once an fdatasync that started after this call has finished. */
@@ -188,9 +123,6 @@ class Segment {
   }
 
   async close(): Promise<void> {
-    // A fill still writing holds the descriptor: closing under it could send its zeros to whatever file
-    // reuses the number.
-    await this.filling?.done;
     await closeFile(await this.fd);
   }
 }
@@ -198,8 +130,6 @@ class Segment {
 export interface SegmentWriterOptions {
   /** Default SEGMENT_BYTES_MAX. */
   readonly segmentBytesMax?: number;
-  /** How far ahead of the files zeros are written (default 8 MiB; 0: none). */
-  readonly zeroFillBytes?: number;
   /** A segment with no append for this long is closed (default 60 s); the next append opens a new one. */
   readonly idleCloseMs?: number;
 }
@@ -209,8 +139,6 @@ export interface SegmentWriterStats {
   segments: number;
   /** fdatasyncs run (each covers every write finished before it started). */
   syncs: number;
-  /** Zeros written ahead of the files. */
-  zeroFilledBytes: number;
 }
 
 export class SegmentWriter {
@@ -220,12 +148,10 @@ export class SegmentWriter {
   private readonly segmentBytesMax: number;
   private readonly idleCloseMs: number;
   private idleTimer: NodeJS.Timeout | null = null;
-  private readonly zeroFillBytes: number;
-  readonly stats: SegmentWriterStats = { segments: 0, syncs: 0, zeroFilledBytes: 0 };
+  readonly stats: SegmentWriterStats = { segments: 0, syncs: 0 };
 
   constructor(options: SegmentWriterOptions = {}) {
     this.segmentBytesMax = options.segmentBytesMax ?? SEGMENT_BYTES_MAX;
-    this.zeroFillBytes = options.zeroFillBytes ?? 8 * 1024 * 1024;
     this.idleCloseMs = options.idleCloseMs ?? 60_000;
   }
 
@@ -235,24 +161,22 @@ export class SegmentWriter {
    */
   async append(directory: string, bytes: Uint8Array): Promise<SegmentLocation> {
     let segment = this.current;
-    if (segment === null || segment.directory !== directory || segment.full(bytes.length)) {
+    if (
+      segment === null ||
+      segment.directory !== directory ||
+      (segment.next > 0 && segment.next + bytes.length > this.segmentBytesMax)
+    ) {
       if (segment !== null) this.retire(segment);
       this.sequence += 1;
-      segment = new Segment(
-        directory,
-        `${this.prefix}-${this.sequence.toString(36)}.seg`,
-        this.stats,
-        this.segmentBytesMax,
-        this.zeroFillBytes,
-      );
+      segment = new Segment(directory, `${this.prefix}-${this.sequence.toString(36)}.seg`, this.stats);
       this.current = segment;
       this.stats.segments += 1;
     }
-    const offset = segment.reserve(bytes.length);
+    const offset = segment.next;
+    segment.next += bytes.length;
     segment.appending += 1;
     try {
       const fd = await segment.fd;
-      await segment.writable(offset, bytes.length);
       let written = 0;
       while (written < bytes.length) written += await writeAt(fd, bytes, written, offset + written);
       await segment.synced();
