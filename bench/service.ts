@@ -11,7 +11,6 @@
  *      next only while the last gained at least 5 % → stamps_per_s, the best of them. One closed loop
  *      measures what its connections can keep busy: when a stamp spends most of its time waiting (for
  *      the disk, for a shared fsync), 32 in flight leave cores idle that more requests would use;
-
  *   2. latency: open loop at 80 % of that capacity → p50_ms and p99_ms. Arrivals are evenly spaced
  *      and each latency runs from the request's scheduled time, not from when a connection was free
  *      to send it, so a server that falls behind cannot hide its queue (no coordinated omission);
