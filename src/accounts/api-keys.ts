@@ -6,11 +6,10 @@
  * is stored (a slow hash adds nothing to a secret that cannot be guessed).
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { CompiledQuery } from 'kysely';
 import { BubuhError } from '../errors.js';
 import { accountIds } from '../ledger/chart.js';
 import { OldestKeys } from '../oldest-keys.js';
-import type { Storage } from '../storage/database.js';
+import { compiledOnce, type Storage } from '../storage/database.js';
 import type { ApiKeysTable } from '../storage/schema.js';
 import type { Principal } from './principal.js';
 import { parseRoles } from './roles.js';
@@ -77,26 +76,33 @@ function secretHash(secret: string): Buffer {
   return createHash('sha256').update(secret, 'utf8').digest();
 }
 
-interface ApiKeyPrincipalRow {
-  readonly secret_hash: string;
-  readonly revoked_at: number | string | null;
-  readonly last_used_at: number | string | null;
-  readonly account_id: string;
-  readonly phone: string;
-  readonly roles: string;
-}
-
 export class ApiKeyStore {
   /** SHA-256 (hex) of whole keys that authenticated on this node → their id. */
   private readonly verified = new Map<string, string>();
   /** Which verified key to forget first when the map is full (`oldest-keys.ts`). */
   private readonly oldestVerified = new OldestKeys(this.verified);
-  private keyQuery: CompiledQuery<ApiKeyPrincipalRow> | null = null;
+  /** A key's row and account by its id; compiled once (see `compiledOnce`). */
+  private readonly keyLookup;
 
   constructor(
     readonly storage: Storage,
     private readonly clock: () => number,
-  ) {}
+  ) {
+    this.keyLookup = compiledOnce(storage.db, (db) =>
+      db
+        .selectFrom('api_keys')
+        .innerJoin('accounts', 'accounts.id', 'api_keys.account_id')
+        .select([
+          'api_keys.secret_hash',
+          'api_keys.revoked_at',
+          'api_keys.last_used_at',
+          'accounts.id as account_id',
+          'accounts.phone',
+          'accounts.roles',
+        ])
+        .where('api_keys.id', '=', ''),
+    );
+  }
 
   /** Creates a key for `accountId`; the key is returned once and never stored. */
   async create(accountId: string, name: string): Promise<{ key: string; apiKey: ApiKey }> {
@@ -150,25 +156,7 @@ export class ApiKeyStore {
   async principalOf(token: string): Promise<Principal | null> {
     const parsed = parseApiKey(token);
     if (!parsed) return null;
-    // Compiled once, run with each key's id (as the session lookup in store.ts).
-    this.keyQuery ??= this.storage.db
-      .selectFrom('api_keys')
-      .innerJoin('accounts', 'accounts.id', 'api_keys.account_id')
-      .select([
-        'api_keys.secret_hash',
-        'api_keys.revoked_at',
-        'api_keys.last_used_at',
-        'accounts.id as account_id',
-        'accounts.phone',
-        'accounts.roles',
-      ])
-      .where('api_keys.id', '=', '')
-      .compile();
-    const { rows } = await this.storage.db.executeQuery<ApiKeyPrincipalRow>({
-      ...this.keyQuery,
-      parameters: [parsed.id],
-    });
-    const row = rows[0];
+    const [row] = await this.keyLookup([parsed.id]);
     if (!row || row.revoked_at !== null) return null;
     const expected = Buffer.from(row.secret_hash, 'hex');
     const given = secretHash(parsed.secret);

@@ -4,11 +4,10 @@
  * SHA-256 is stored.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import type { CompiledQuery } from 'kysely';
 import { BubuhError } from '../errors.js';
 import { accountCodes, accountIds, quotaLedger } from '../ledger/chart.js';
 import type { Ledger } from '../ledger/ledger.js';
-import type { Storage } from '../storage/database.js';
+import { compiledOnce, type Storage } from '../storage/database.js';
 import type { AccountsTable } from '../storage/schema.js';
 import type { Principal, Role } from './principal.js';
 import { formatRoles, parseRoles } from './roles.js';
@@ -43,15 +42,6 @@ export function hashToken(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
 }
 
-interface SessionPrincipalRow {
-  readonly session_id: string;
-  readonly expires_at: number | string;
-  readonly revoked_at: number | string | null;
-  readonly account_id: string;
-  readonly phone: string;
-  readonly roles: string;
-}
-
 function accountFromRow(row: AccountsTable): Account {
   return { id: row.id, phone: row.phone, roles: parseRoles(row.roles), createdAt: Number(row.created_at) };
 }
@@ -59,7 +49,8 @@ function accountFromRow(row: AccountsTable): Account {
 export class AccountStore {
   private readonly clock: () => number;
   private readonly sessionLifetimeMs: number;
-  private sessionQuery: CompiledQuery<SessionPrincipalRow> | null = null;
+  /** The session and account of a token's hash; compiled once, as every authenticated request asks. */
+  private readonly sessionLookup;
 
   constructor(
     readonly storage: Storage,
@@ -68,6 +59,20 @@ export class AccountStore {
   ) {
     this.clock = options.clock ?? Date.now;
     this.sessionLifetimeMs = options.sessionLifetimeMs ?? 30 * 24 * 3600 * 1000;
+    this.sessionLookup = compiledOnce(storage.db, (db) =>
+      db
+        .selectFrom('sessions')
+        .innerJoin('accounts', 'accounts.id', 'sessions.account_id')
+        .select([
+          'sessions.id as session_id',
+          'sessions.expires_at',
+          'sessions.revoked_at',
+          'accounts.id as account_id',
+          'accounts.phone',
+          'accounts.roles',
+        ])
+        .where('sessions.token_hash', '=', ''),
+    );
   }
 
   async findByPhone(phone: string): Promise<Account | null> {
@@ -167,27 +172,7 @@ export class AccountStore {
   /** The principal a bearer token stands for, or null when it is unknown, expired or revoked. */
   async principalOf(token: string): Promise<Principal | null> {
     if (!tokenPattern.test(token)) return null;
-    // Every authenticated request asks this, so the query is built and compiled once and then run with
-    // each token's hash: building and compiling it on every call was most of Kysely's share of a busy
-    // event loop (docs/benchmarks.md).
-    this.sessionQuery ??= this.storage.db
-      .selectFrom('sessions')
-      .innerJoin('accounts', 'accounts.id', 'sessions.account_id')
-      .select([
-        'sessions.id as session_id',
-        'sessions.expires_at',
-        'sessions.revoked_at',
-        'accounts.id as account_id',
-        'accounts.phone',
-        'accounts.roles',
-      ])
-      .where('sessions.token_hash', '=', '')
-      .compile();
-    const { rows } = await this.storage.db.executeQuery<SessionPrincipalRow>({
-      ...this.sessionQuery,
-      parameters: [hashToken(token)],
-    });
-    const row = rows[0];
+    const [row] = await this.sessionLookup([hashToken(token)]);
     if (!row || row.revoked_at !== null || Number(row.expires_at) <= this.clock()) return null;
     return {
       accountId: row.account_id,

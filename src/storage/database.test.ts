@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { sql } from 'kysely';
-import { openFreshBackend, postgresSkipReason, postgresUrl, disposeBackend } from '../testing/backends.js';
+import {
+  eachBackend,
+  openFreshBackend,
+  postgresSkipReason,
+  postgresUrl,
+  disposeBackend,
+} from '../testing/backends.js';
+import { compiledOnce } from './database.js';
 
 test('postgres: migrations of one schema ignore the migrator tables another schema holds', async (t) => {
   if (!postgresUrl()) {
@@ -36,4 +43,24 @@ test('postgres: migrations of one schema ignore the migrator tables another sche
     if (second) await disposeBackend(second);
     if (first) await disposeBackend(first);
   }
+});
+
+test('compiledOnce: one compiled query runs with each call’s parameters, and refuses a wrong count', async (t) => {
+  await eachBackend(t, async (backend) => {
+    const db = backend.storage.db;
+    await db
+      .insertInto('accounts')
+      .values([
+        { id: 'a1', phone: '+6281200000101', roles: 'customer', created_at: 1 },
+        { id: 'a2', phone: '+6281200000102', roles: 'customer,admin', created_at: 2 },
+      ])
+      .execute();
+    const byPhone = compiledOnce(db, (built) =>
+      built.selectFrom('accounts').select(['id', 'roles']).where('phone', '=', ''),
+    );
+    assert.deepEqual(await byPhone(['+6281200000102']), [{ id: 'a2', roles: 'customer,admin' }]);
+    assert.deepEqual(await byPhone(['+6281200000101']), [{ id: 'a1', roles: 'customer' }]);
+    assert.deepEqual(await byPhone(['+6281200000199']), []);
+    await assert.rejects(byPhone([]), /0 parameters for a query that takes 1/);
+  });
 });

@@ -7,6 +7,8 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import {
+  type Compilable,
+  type CompiledQuery,
   type DatabaseConnection,
   type Driver,
   Kysely,
@@ -307,6 +309,28 @@ export async function withSqliteConnection<T>(
     skipSettle?.();
     return result;
   });
+}
+
+/**
+ * A query Kysely builds and compiles once and then runs with new parameters, for lookups on every
+ * request: building and compiling the same query each time costs more than running it (the session
+ * lookup was most of Kysely's share of a busy event loop: docs/benchmarks.md). `build` uses placeholder
+ * values; each run passes as many parameters, in the compiled order.
+ */
+export function compiledOnce<Row>(
+  db: Kysely<Database>,
+  build: (db: Kysely<Database>) => Compilable<Row>,
+): (parameters: readonly unknown[]) => Promise<Row[]> {
+  let compiled: CompiledQuery<Row> | null = null;
+  return async (parameters) => {
+    compiled ??= build(db).compile();
+    if (parameters.length !== compiled.parameters.length) {
+      throw new Error(
+        `compiledOnce: ${parameters.length} parameters for a query that takes ${compiled.parameters.length}`,
+      );
+    }
+    return (await db.executeQuery<Row>({ ...compiled, parameters })).rows;
+  };
 }
 
 /** True when the storage answers a trivial query. */
