@@ -16,7 +16,7 @@
  * one. Bytes of a stamp that did not commit stay unreferenced (the service overwrites them with zeros)
  * and go with their hour's directory.
  */
-import { close, fdatasync, fsync, open, write } from 'node:fs';
+import { type FileHandle, open } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
@@ -43,40 +43,18 @@ export function parseLocation(location: string): SegmentLocation | null {
   return { segment: match[1]!, offset: Number(match[2]) };
 }
 
-function openFile(path: string, flags: string, mode?: number): Promise<number> {
-  return new Promise((resolve, reject) =>
-    open(path, flags, mode, (error, fd) => (error ? reject(error) : resolve(fd))),
-  );
-}
-
-function closeFile(fd: number): Promise<void> {
-  return new Promise((resolve, reject) => close(fd, (error) => (error ? reject(error) : resolve())));
-}
-
-function writeAt(fd: number, bytes: Uint8Array, from: number, position: number): Promise<number> {
-  return new Promise((resolve, reject) =>
-    write(fd, bytes, from, bytes.length - from, position, (error, written) =>
-      error ? reject(error) : resolve(written),
-    ),
-  );
-}
-
-function dataSync(fd: number): Promise<void> {
-  return new Promise((resolve, reject) => fdatasync(fd, (error) => (error ? reject(error) : resolve())));
-}
-
 /** Makes a new directory entry durable: fsync of the directory itself. */
 async function syncDirectory(directory: string): Promise<void> {
-  const fd = await openFile(directory, 'r');
+  const handle = await open(directory, 'r');
   try {
-    await new Promise<void>((resolve, reject) => fsync(fd, (error) => (error ? reject(error) : resolve())));
+    await handle.sync();
   } finally {
-    await closeFile(fd);
+    await handle.close();
   }
 }
 
 class Segment {
-  readonly fd: Promise<number>;
+  readonly file: Promise<FileHandle>;
   /** The next file's offset. */
   next = 0;
   appending = 0;
@@ -90,14 +68,14 @@ class Segment {
     private readonly stats: SegmentWriterStats,
   ) {
     const path = join(directory, name);
-    this.fd = openFile(path, 'wx', 0o600).then(async (fd) => {
+    this.file = open(path, 'wx', 0o600).then(async (handle) => {
       try {
         await syncDirectory(directory);
       } catch (error) {
-        await closeFile(fd).catch(() => {});
+        await handle.close().catch(() => {});
         throw error;
       }
-      return fd;
+      return handle;
     });
   }
 
@@ -115,15 +93,17 @@ class Segment {
 
   private startSync(): Promise<void> {
     this.stats.syncs += 1;
-    const running: Promise<void> = this.fd.then(dataSync).finally(() => {
-      if (this.syncing === running) this.syncing = null;
-    });
+    const running: Promise<void> = this.file
+      .then((handle) => handle.datasync())
+      .finally(() => {
+        if (this.syncing === running) this.syncing = null;
+      });
     this.syncing = running;
     return running;
   }
 
   async close(): Promise<void> {
-    await closeFile(await this.fd);
+    await (await this.file).close();
   }
 }
 
@@ -176,9 +156,13 @@ export class SegmentWriter {
     segment.next += bytes.length;
     segment.appending += 1;
     try {
-      const fd = await segment.fd;
+      const handle = await segment.file;
+      // Positional writes: appends in flight at once never touch the same bytes.
       let written = 0;
-      while (written < bytes.length) written += await writeAt(fd, bytes, written, offset + written);
+      while (written < bytes.length) {
+        written += (await handle.write(bytes, written, bytes.length - written, offset + written))
+          .bytesWritten;
+      }
       await segment.synced();
       return { segment: segment.name, offset };
     } catch (error) {
