@@ -40,6 +40,7 @@ export interface Config
   readonly sqliteBusyTimeoutMs: number;
   readonly sqlitePageBytes: number;
   readonly sqliteCheckpointPages: number;
+  readonly sqliteCacheKib: number;
   readonly sqliteCheckpointIntervalMs: number;
   readonly ledgerBatchTransfersMax: number;
   readonly ledgerQueueTransfersMax: number;
@@ -189,6 +190,13 @@ const coreSettings: readonly Setting[] = [
     kind: { type: 'integer', min: 100, max: 1_000_000 },
     fallback: 32768,
     help: 'WAL pages written before SQLite copies them back into the database file (a checkpoint)',
+  },
+  {
+    key: 'sqliteCacheKib',
+    variable: 'BUBUH_SQLITE_CACHE_KIB',
+    kind: { type: 'integer', min: 64, max: 1_048_576 },
+    fallback: 4000,
+    help: 'SQLite page cache of the node’s connection, KiB; kept small because SQLite walks the whole cache at the end of most write transactions',
   },
   {
     key: 'sqliteCheckpointIntervalMs',

@@ -43,6 +43,7 @@ export async function createNode(
     sqliteBusyTimeoutMs: config.sqliteBusyTimeoutMs,
     sqlitePageBytes: config.sqlitePageBytes,
     sqliteCheckpointPages: config.sqliteCheckpointPages,
+    sqliteCacheKib: config.sqliteCacheKib,
     sqliteCheckpointIntervalMs: config.sqliteCheckpointIntervalMs,
     onCheckpointFailure: (problem: string, failures: number) => {
       // Once per interval while it lasts: the first, then one line in a hundred.

@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { sql } from 'kysely';
 import {
@@ -8,7 +11,8 @@ import {
   postgresUrl,
   disposeBackend,
 } from '../testing/backends.js';
-import { compiledOnce } from './database.js';
+import { loadConfig } from '../config.js';
+import { compiledOnce, openStorage } from './database.js';
 
 test('postgres: migrations of one schema ignore the migrator tables another schema holds', async (t) => {
   if (!postgresUrl()) {
@@ -63,4 +67,24 @@ test('compiledOnce: one compiled query runs with each call’s parameters, and r
     assert.deepEqual(await byPhone(['+6281200000199']), []);
     await assert.rejects(byPhone([]), /0 parameters for a query that takes 1/);
   });
+});
+
+test('SQLite: the page cache is 4,000 KiB unless BUBUH_SQLITE_CACHE_KIB says otherwise', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'bubuh-cache-'));
+  try {
+    const plain = await openStorage({ dataDir });
+    assert.equal(plain.sqlite!.pragma('cache_size', { simple: true }), -4000);
+    await plain.close();
+    const config = loadConfig({}, { BUBUH_DATA_DIR: dataDir, BUBUH_SQLITE_CACHE_KIB: '2048' });
+    assert.equal(config.sqliteCacheKib, 2048);
+    const sized = await openStorage({ dataDir, sqliteCacheKib: config.sqliteCacheKib });
+    assert.equal(sized.sqlite!.pragma('cache_size', { simple: true }), -2048);
+    await sized.close();
+    assert.throws(
+      () => loadConfig({}, { BUBUH_DATA_DIR: dataDir, BUBUH_SQLITE_CACHE_KIB: '10' }),
+      /BUBUH_SQLITE_CACHE_KIB/,
+    );
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
 });
