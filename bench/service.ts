@@ -142,6 +142,13 @@ interface CapacityStep {
   readonly serverCpuMs: string;
 }
 
+/** CPU ms per stamp (3 decimals) between two /proc readings in µs; 'unknown' where one is missing. */
+function cpuPerStampMs(before: number | null, after: number | null, stamps: number): string {
+  return before === null || after === null || stamps === 0
+    ? 'unknown'
+    : ((after - before) / 1000 / stamps).toFixed(3);
+}
+
 /** One closed loop of the capacity sweep, with what the server's /metrics and /proc say about it. */
 async function capacityStep(
   send: Send,
@@ -158,9 +165,7 @@ async function capacityStep(
   const machineAfter = await machineBusyUs();
   const serverAfter = await processesCpuUs([serverPid]);
   const perStampMs = (before: number | null, after: number | null) =>
-    before === null || after === null || result.stamped === 0
-      ? 'unknown'
-      : ((after - before) / 1000 / result.stamped).toFixed(3);
+    cpuPerStampMs(before, after, result.stamped);
   return {
     connections,
     result,
@@ -248,6 +253,28 @@ function ledgerSummary(before: LedgerTotals, after: LedgerTotals): string {
   const totalMs = (after.seconds - before.seconds) * 1000;
   if (batches <= 0 || transfers <= 0) return 'no batches';
   return `${batches} batches, ${(transfers / batches).toFixed(1)} transfers each, ${(totalMs / batches).toFixed(2)} ms per batch (${(totalMs / transfers).toFixed(3)} per transfer)`;
+}
+
+interface AdmissionTotals {
+  readonly waits: number;
+  readonly waitSeconds: number;
+}
+
+/** The server's admission queue waits (`bubuh_admission_queue_wait_seconds`, all classes). */
+async function admissionTotals(base: string): Promise<AdmissionTotals> {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+  return {
+    waits: value('bubuh_admission_queue_wait_seconds_count'),
+    waitSeconds: value('bubuh_admission_queue_wait_seconds_sum'),
+  };
+}
+
+/** "mean 12.3 ms over 9,000 admissions" between two readings. */
+function admissionSummary(before: AdmissionTotals, after: AdmissionTotals): string {
+  const waits = after.waits - before.waits;
+  if (waits <= 0) return 'no admissions';
+  return `mean ${(((after.waitSeconds - before.waitSeconds) / waits) * 1000).toFixed(1)} ms over ${waits} admissions`;
 }
 
 type StageTotals = Map<string, { sum: number; count: number; buckets: Map<number, number> }>;
@@ -389,8 +416,16 @@ async function main(): Promise<void> {
     const stampsPerSecond = capacity.stamped / capacity.seconds;
     const rate = Math.max(1, Math.floor(stampsPerSecond * 0.8));
     const loadedBefore = await stageTotals(base);
+    const admissionBefore = await admissionTotals(base);
+    const loadedMachineBefore = await machineBusyUs();
+    const loadedServerBefore = await processesCpuUs([server.pid!]);
     const loaded = await openLoop(send, rate, seconds);
+    const loadedMachineAfter = await machineBusyUs();
+    const loadedServerAfter = await processesCpuUs([server.pid!]);
     const loadedAfter = await stageTotals(base);
+    const admissionAfter = await admissionTotals(base);
+    const loadedCpu = (before: number | null, after: number | null) =>
+      cpuPerStampMs(before, after, loaded.latencies.count);
     client.destroy();
     server.kill('SIGTERM');
     await new Promise((resolve) => server!.once('exit', resolve));
@@ -413,7 +448,7 @@ async function main(): Promise<void> {
             `closed loop, ${step.connections} connections, ${seconds}s: ${step.result.stamped} stamped, other answers: ${otherAnswers(step.result)} → ${(step.result.stamped / step.result.seconds).toFixed(0)} stamps/s; latency p50 ${percentileMs(step.result.latencies, 50)} ms, p99 ${percentileMs(step.result.latencies, 99)} ms; client CPU ${step.result.clientCpuUs.toFixed(0)} µs/request; CPU per stamp (ms, from /proc): the machine ${step.machineCpuMs}, the server ${step.serverCpuMs}; the ledger: ${step.ledger}`,
         ),
         `capacity: ${stampsPerSecond.toFixed(0)} stamps/s (${connections} connections)`,
-        `at 80 % (open loop, ${rate}/s offered for ${seconds}s): ${loaded.stamped} stamped, other answers: ${otherAnswers(loaded)}; latency from the scheduled send p50 ${percentileMs(loaded.latencies, 50)} ms, p99 ${percentileMs(loaded.latencies, 99)} ms, max ${percentileMs(loaded.latencies, 100)} ms; client CPU ${loaded.clientCpuUs.toFixed(0)} µs/request`,
+        `at 80 % (open loop, ${rate}/s offered for ${seconds}s): ${loaded.stamped} stamped, other answers: ${otherAnswers(loaded)}; latency from the scheduled send p50 ${percentileMs(loaded.latencies, 50)} ms, p99 ${percentileMs(loaded.latencies, 99)} ms, max ${percentileMs(loaded.latencies, 100)} ms; client CPU ${loaded.clientCpuUs.toFixed(0)} µs/request; CPU per stamp (ms, from /proc): the machine ${loadedCpu(loadedMachineBefore, loadedMachineAfter)}, the server ${loadedCpu(loadedServerBefore, loadedServerAfter)}; wait for an admission slot: ${admissionSummary(admissionBefore, admissionAfter)}`,
         `where a stamp's time went at capacity (mean ms per stage, from /metrics): ${stages}`,
         `at 80 %, the bucket of each stage's p99 (ms, from /metrics): ${stageP99s(loadedBefore, loadedAfter)}; means: ${stageMeans(loadedBefore, loadedAfter)}`,
         `engine alone, one thread, same file and keys (B-T): ${engine.toFixed(0)} stamps/s`,
