@@ -176,9 +176,9 @@ function openSqlite(options: StorageOptions): Storage {
   // A small page cache. At the end of a write transaction SQLite drops the cached pages past the end of
   // the database; a B-tree rebalance that reorders its pages parks one, for a moment, under the number
   // of the lock page (1 GiB in), so nearly every commit of a busy database walks the whole cache to
-  // find it. With SQLite's 16 MB default and 1 KiB pages that walk was ~150 µs a commit; 4 MB of
-  // cache made a 20-row batch on a 100 MB database about a fifth cheaper, and misses are served from
-  // the operating system's cache (docs/benchmarks.md).
+  // find it. With better-sqlite3's default of 16,000 KiB and 1 KiB pages that walk was ~150 µs a
+  // commit; 4,000 KiB made a 20-row batch on a 100 MB database about a fifth cheaper, and misses are
+  // served from the operating system's cache (docs/benchmarks.md).
   database.pragma(`cache_size = ${-(options.sqliteCacheKib ?? 4000)}`);
   // WAL lets readers run beside the writer. Durability before acknowledgement comes from WalSync
   // (wal-sync.ts): commits write the WAL without waiting (synchronous=NORMAL), and the WAL is fsync'd
