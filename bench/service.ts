@@ -34,7 +34,7 @@ import { createStampEnvironment } from '../src/services/node-stamper.js';
 import { stampDocument } from '../src/stamping/stamp-document.js';
 import { corpusDirectory, loadCorpus } from '../src/testing/corpus.js';
 import { mintQuota } from '../src/testing/quota.js';
-import { machineBusyUs, processesCpuUs } from '../src/surge/process-cpu.js';
+import { machineBusyUs, processesCpuUs, threadsCpuUs, type ThreadsCpuUs } from '../src/surge/process-cpu.js';
 import { freePort, startServe, waitReady } from '../src/testing/serve-process.js';
 
 /** What one load phase got back. */
@@ -140,6 +140,8 @@ interface CapacityStep {
   /** CPU per stamp from /proc (ms, 3 decimals), 'unknown' where /proc cannot be read. */
   readonly machineCpuMs: string;
   readonly serverCpuMs: string;
+  /** The server's CPU per stamp by thread (`threadsSummary`). */
+  readonly serverThreads: string;
 }
 
 /** CPU ms per stamp (3 decimals) between two /proc readings in µs; 'unknown' where one is missing. */
@@ -147,6 +149,13 @@ function cpuPerStampMs(before: number | null, after: number | null, stamps: numb
   return before === null || after === null || stamps === 0
     ? 'unknown'
     : ((after - before) / 1000 / stamps).toFixed(3);
+}
+
+/** "main 0.812, stamping threads 0.530, other threads 0.301" (ms per stamp), or 'unknown'. */
+function threadsSummary(before: ThreadsCpuUs | null, after: ThreadsCpuUs | null, stamps: number): string {
+  if (before === null || after === null || stamps === 0) return 'unknown';
+  const ms = (key: keyof ThreadsCpuUs) => ((after[key] - before[key]) / 1000 / stamps).toFixed(3);
+  return `main ${ms('main')}, stamping threads ${ms('niced')}, other threads ${ms('other')}`;
 }
 
 /** One closed loop of the capacity sweep, with what the server's /metrics and /proc say about it. */
@@ -161,9 +170,11 @@ async function capacityStep(
   const ledgerBefore = await ledgerTotals(base);
   const machineBefore = await machineBusyUs();
   const serverBefore = await processesCpuUs([serverPid]);
+  const threadsBefore = await threadsCpuUs(serverPid);
   const result = await closedLoop(send, connections, seconds);
   const machineAfter = await machineBusyUs();
   const serverAfter = await processesCpuUs([serverPid]);
+  const threadsAfter = await threadsCpuUs(serverPid);
   const perStampMs = (before: number | null, after: number | null) =>
     cpuPerStampMs(before, after, result.stamped);
   return {
@@ -173,6 +184,7 @@ async function capacityStep(
     ledger: ledgerSummary(ledgerBefore, await ledgerTotals(base)),
     machineCpuMs: perStampMs(machineBefore, machineAfter),
     serverCpuMs: perStampMs(serverBefore, serverAfter),
+    serverThreads: threadsSummary(threadsBefore, threadsAfter, result.stamped),
   };
 }
 
@@ -184,6 +196,9 @@ function otherAnswers(result: PhaseResult): string {
 const seconds = Number(process.env['BENCH_SECONDS'] ?? 10);
 /** BENCH_WARMUP_SECONDS: load before anything is measured. */
 const warmupSeconds = Number(process.env['BENCH_WARMUP_SECONDS'] ?? 10);
+/** BENCH_RATE: the open loop offers this many stamps a second instead of 80 % of the capacity found
+ * (to compare two builds at the same load; the last line's p50 and p99 are then at that rate). */
+const fixedRate = process.env['BENCH_RATE'] ? Number(process.env['BENCH_RATE']) : null;
 const customers = 64;
 
 /** The stampable corpus file of median size; a built one-page letter when there is no corpus. */
@@ -414,14 +429,16 @@ async function main(): Promise<void> {
     const best = steps.reduce((a, b) => (b.result.stamped > a.result.stamped ? b : a));
     const { result: capacity, connections, stages } = best;
     const stampsPerSecond = capacity.stamped / capacity.seconds;
-    const rate = Math.max(1, Math.floor(stampsPerSecond * 0.8));
+    const rate = fixedRate ?? Math.max(1, Math.floor(stampsPerSecond * 0.8));
     const loadedBefore = await stageTotals(base);
     const admissionBefore = await admissionTotals(base);
     const loadedMachineBefore = await machineBusyUs();
     const loadedServerBefore = await processesCpuUs([server.pid!]);
+    const loadedThreadsBefore = await threadsCpuUs(server.pid!);
     const loaded = await openLoop(send, rate, seconds);
     const loadedMachineAfter = await machineBusyUs();
     const loadedServerAfter = await processesCpuUs([server.pid!]);
+    const loadedThreadsAfter = await threadsCpuUs(server.pid!);
     const loadedAfter = await stageTotals(base);
     const admissionAfter = await admissionTotals(base);
     const loadedCpu = (before: number | null, after: number | null) =>
@@ -445,12 +462,12 @@ async function main(): Promise<void> {
         `file: ${letter.name} (${letter.bytes.length} bytes); cores: ${availableParallelism()}; load average at end: ${loadavg()[0]!.toFixed(2)}`,
         ...steps.map(
           (step) =>
-            `closed loop, ${step.connections} connections, ${seconds}s: ${step.result.stamped} stamped, other answers: ${otherAnswers(step.result)} → ${(step.result.stamped / step.result.seconds).toFixed(0)} stamps/s; latency p50 ${percentileMs(step.result.latencies, 50)} ms, p99 ${percentileMs(step.result.latencies, 99)} ms; client CPU ${step.result.clientCpuUs.toFixed(0)} µs/request; CPU per stamp (ms, from /proc): the machine ${step.machineCpuMs}, the server ${step.serverCpuMs}; the ledger: ${step.ledger}`,
+            `closed loop, ${step.connections} connections, ${seconds}s: ${step.result.stamped} stamped, other answers: ${otherAnswers(step.result)} → ${(step.result.stamped / step.result.seconds).toFixed(0)} stamps/s; latency p50 ${percentileMs(step.result.latencies, 50)} ms, p99 ${percentileMs(step.result.latencies, 99)} ms; client CPU ${step.result.clientCpuUs.toFixed(0)} µs/request; CPU per stamp (ms, from /proc): the machine ${step.machineCpuMs}, the server ${step.serverCpuMs} (${step.serverThreads}); the ledger: ${step.ledger}`,
         ),
         `capacity: ${stampsPerSecond.toFixed(0)} stamps/s (${connections} connections)`,
-        `at 80 % (open loop, ${rate}/s offered for ${seconds}s): ${loaded.stamped} stamped, other answers: ${otherAnswers(loaded)}; latency from the scheduled send p50 ${percentileMs(loaded.latencies, 50)} ms, p99 ${percentileMs(loaded.latencies, 99)} ms, max ${percentileMs(loaded.latencies, 100)} ms; client CPU ${loaded.clientCpuUs.toFixed(0)} µs/request; CPU per stamp (ms, from /proc): the machine ${loadedCpu(loadedMachineBefore, loadedMachineAfter)}, the server ${loadedCpu(loadedServerBefore, loadedServerAfter)}; wait for an admission slot: ${admissionSummary(admissionBefore, admissionAfter)}`,
+        `at ${fixedRate === null ? '80 %' : 'a fixed rate (BENCH_RATE)'} (open loop, ${rate}/s offered for ${seconds}s): ${loaded.stamped} stamped, other answers: ${otherAnswers(loaded)}; latency from the scheduled send p50 ${percentileMs(loaded.latencies, 50)} ms, p99 ${percentileMs(loaded.latencies, 99)} ms, max ${percentileMs(loaded.latencies, 100)} ms; client CPU ${loaded.clientCpuUs.toFixed(0)} µs/request; CPU per stamp (ms, from /proc): the machine ${loadedCpu(loadedMachineBefore, loadedMachineAfter)}, the server ${loadedCpu(loadedServerBefore, loadedServerAfter)} (${threadsSummary(loadedThreadsBefore, loadedThreadsAfter, loaded.latencies.count)}); wait for an admission slot: ${admissionSummary(admissionBefore, admissionAfter)}`,
         `where a stamp's time went at capacity (mean ms per stage, from /metrics): ${stages}`,
-        `at 80 %, the bucket of each stage's p99 (ms, from /metrics): ${stageP99s(loadedBefore, loadedAfter)}; means: ${stageMeans(loadedBefore, loadedAfter)}`,
+        `in the open loop, the bucket of each stage's p99 (ms, from /metrics): ${stageP99s(loadedBefore, loadedAfter)}; means: ${stageMeans(loadedBefore, loadedAfter)}`,
         `engine alone, one thread, same file and keys (B-T): ${engine.toFixed(0)} stamps/s`,
         JSON.stringify(result),
         '',

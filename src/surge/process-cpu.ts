@@ -2,7 +2,7 @@
  * CPU time from Linux's `/proc`, for the benchmarks that report what a request costs the machine (clock
  * ticks of 10 ms, the Linux default). Each function answers null where `/proc` cannot be read.
  */
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 
 /** CPU time (user + system) used so far by these processes and their threads, in µs. */
 export async function processesCpuUs(pids: readonly number[]): Promise<number | null> {
@@ -34,4 +34,41 @@ export async function machineBusyUs(): Promise<number | null> {
   } catch {
     return null;
   }
+}
+
+/**
+ * A process's CPU time so far split by thread, µs: its main thread, threads running at a nice above 0
+ * (bubuh's stamping threads lower their own priority), and every other thread (libuv's pool, V8's
+ * helpers, workers left at nice 0). Threads that have ended are not counted: compare readings of a
+ * process whose threads live on.
+ */
+export interface ThreadsCpuUs {
+  readonly main: number;
+  readonly niced: number;
+  readonly other: number;
+}
+
+export async function threadsCpuUs(pid: number): Promise<ThreadsCpuUs | null> {
+  let main = 0;
+  let niced = 0;
+  let other = 0;
+  try {
+    for (const tid of await readdir(`/proc/${pid}/task`)) {
+      let stat: string;
+      try {
+        stat = await readFile(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      } catch {
+        continue; // the thread ended between the listing and the read
+      }
+      // After the command name: state is field 3, utime/stime 14/15, nice 19 (indices 0, 11, 12, 16).
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const us = (Number(fields[11]) + Number(fields[12])) * 10_000;
+      if (Number(tid) === pid) main += us;
+      else if (Number(fields[16]) > 0) niced += us;
+      else other += us;
+    }
+  } catch {
+    return null;
+  }
+  return { main, niced, other };
 }
