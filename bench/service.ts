@@ -19,20 +19,19 @@
  * Prints a summary and, as its LAST line, one JSON object.
  */
 import type { ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { accountStoreOf } from '../src/accounts/index.js';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { createNode } from '../src/node.js';
-import { minimalPdf } from '../src/pdf/fixture-builder.js';
 import { Histogram } from '../src/surge/histogram.js';
 import { LeanHttpClient, type LeanReply } from '../src/surge/http-client.js';
 import { checkCharacters } from '../src/seal/serial.js';
 import { createStampEnvironment } from '../src/services/node-stamper.js';
 import { stampDocument } from '../src/stamping/stamp-document.js';
-import { corpusDirectory, loadCorpus } from '../src/testing/corpus.js';
+import { medianStampLetter } from '../src/testing/corpus.js';
 import { mintQuota } from '../src/testing/quota.js';
 import { machineBusyUs, processesCpuUs, threadsCpuUs, type ThreadsCpuUs } from '../src/surge/process-cpu.js';
 import { freePort, startServe, waitReady } from '../src/testing/serve-process.js';
@@ -201,24 +200,6 @@ const warmupSeconds = Number(process.env['BENCH_WARMUP_SECONDS'] ?? 10);
 const fixedRate = process.env['BENCH_RATE'] ? Number(process.env['BENCH_RATE']) : null;
 const customers = 64;
 
-/** The stampable corpus file of median size; a built one-page letter when there is no corpus. */
-async function medianLetter(): Promise<{ name: string; bytes: Uint8Array }> {
-  const directory = corpusDirectory();
-  if (directory === null) {
-    process.stderr.write('corpus not found: using a built one-page letter instead\n');
-    return { name: 'built-letter.pdf', bytes: minimalPdf('/MediaBox [0 0 595 842]') };
-  }
-  const entries = loadCorpus(directory).filter((entry) => entry.expect === 'stamp');
-  const sized = await Promise.all(
-    entries.map(async (entry) => ({
-      name: entry.file,
-      bytes: new Uint8Array(await readFile(join(directory, entry.file))),
-    })),
-  );
-  sized.sort((left, right) => left.bytes.length - right.bytes.length);
-  return sized[Math.floor((sized.length - 1) / 2)]!;
-}
-
 async function engineStampsPerSecond(dataDir: string, pdf: Uint8Array): Promise<number> {
   const config = loadConfig({}, { BUBUH_DATA_DIR: dataDir });
   const { environment, close } = await createStampEnvironment(config);
@@ -344,7 +325,7 @@ function stageMeans(before: StageTotals, after: StageTotals): string {
 }
 
 async function main(): Promise<void> {
-  const letter = await medianLetter();
+  const letter = medianStampLetter();
   const dataDir = await mkdtemp(join(tmpdir(), 'bubuh-bench-service-'));
   let server: ChildProcess | null = null;
   try {

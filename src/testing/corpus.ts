@@ -5,6 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { minimalPdf } from '../pdf/fixture-builder.js';
 
 export interface CorpusEntry {
   readonly file: string;
@@ -43,4 +44,21 @@ export function loadCorpus(directory: string): CorpusEntry[] {
 
 export function readCorpusFile(directory: string, file: string): Uint8Array {
   return new Uint8Array(readFileSync(join(directory, file)));
+}
+
+/**
+ * The benchmarks' letter: the `expect: stamp` corpus file of median size, or a built one-page letter
+ * (and a note on stderr) when there is no corpus.
+ */
+export function medianStampLetter(): { name: string; bytes: Uint8Array } {
+  const directory = corpusDirectory();
+  if (directory === null) {
+    process.stderr.write('corpus not found: using a built one-page letter instead\n');
+    return { name: 'built-letter.pdf', bytes: minimalPdf('/MediaBox [0 0 595 842]') };
+  }
+  const sized = loadCorpus(directory)
+    .filter((entry) => entry.expect === 'stamp')
+    .map((entry) => ({ name: entry.file, bytes: readCorpusFile(directory, entry.file) }));
+  sized.sort((left, right) => left.bytes.length - right.bytes.length);
+  return sized[Math.floor((sized.length - 1) / 2)]!;
 }
