@@ -28,13 +28,13 @@ import { createLogger } from '../src/logger.js';
 import { createNode } from '../src/node.js';
 import { Histogram } from '../src/surge/histogram.js';
 import { LeanHttpClient, type LeanReply } from '../src/surge/http-client.js';
-import { checkCharacters } from '../src/seal/serial.js';
 import { createStampEnvironment } from '../src/services/node-stamper.js';
 import { stampDocument } from '../src/stamping/stamp-document.js';
 import { medianStampLetter } from '../src/testing/corpus.js';
 import { mintQuota } from '../src/testing/quota.js';
 import { machineBusyUs, processesCpuUs, threadsCpuUs, type ThreadsCpuUs } from '../src/surge/process-cpu.js';
 import { freePort, startServe, waitReady } from '../src/testing/serve-process.js';
+import { benchStampRequest } from './stamp-request.js';
 
 /** What one load phase got back. */
 interface PhaseResult {
@@ -136,25 +136,39 @@ interface CapacityStep {
   /** Mean ms per stage and the ledger's batches, from the server's /metrics. */
   readonly stages: string;
   readonly ledger: string;
-  /** CPU per stamp from /proc (ms, 3 decimals), 'unknown' where /proc cannot be read. */
-  readonly machineCpuMs: string;
-  readonly serverCpuMs: string;
-  /** The server's CPU per stamp by thread (`threadsSummary`). */
-  readonly serverThreads: string;
+  /** CPU per stamp from /proc (`cpuPerStamp`). */
+  readonly cpu: string;
 }
 
-/** CPU ms per stamp (3 decimals) between two /proc readings in µs; 'unknown' where one is missing. */
-function cpuPerStampMs(before: number | null, after: number | null, stamps: number): string {
-  return before === null || after === null || stamps === 0
-    ? 'unknown'
-    : ((after - before) / 1000 / stamps).toFixed(3);
+/** The machine's, the server's and the server's threads' CPU time so far (µs; null where unknown). */
+interface CpuReading {
+  readonly machine: number | null;
+  readonly server: number | null;
+  readonly threads: ThreadsCpuUs | null;
 }
 
-/** "main 0.812, stamping threads 0.530, other threads 0.301" (ms per stamp), or 'unknown'. */
-function threadsSummary(before: ThreadsCpuUs | null, after: ThreadsCpuUs | null, stamps: number): string {
-  if (before === null || after === null || stamps === 0) return 'unknown';
-  const ms = (key: keyof ThreadsCpuUs) => ((after[key] - before[key]) / 1000 / stamps).toFixed(3);
-  return `main ${ms('main')}, stamping threads ${ms('niced')}, other threads ${ms('other')}`;
+async function readCpu(serverPid: number): Promise<CpuReading> {
+  return {
+    machine: await machineBusyUs(),
+    server: await processesCpuUs([serverPid]),
+    threads: await threadsCpuUs(serverPid),
+  };
+}
+
+/**
+ * "the machine 1.884, the server 1.738 (main 0.851, stamping threads 0.694, other threads 0.192)": ms
+ * of CPU per stamp between two readings, 'unknown' for what /proc could not tell.
+ */
+function cpuPerStamp(before: CpuReading, after: CpuReading, stamps: number): string {
+  const ms = (from: number | null, to: number | null) =>
+    from === null || to === null || stamps === 0 ? 'unknown' : ((to - from) / 1000 / stamps).toFixed(3);
+  const { threads: earlier } = before;
+  const { threads: later } = after;
+  const threads =
+    earlier === null || later === null
+      ? 'threads unknown'
+      : `main ${ms(earlier.main, later.main)}, stamping threads ${ms(earlier.niced, later.niced)}, other threads ${ms(earlier.other, later.other)}`;
+  return `the machine ${ms(before.machine, after.machine)}, the server ${ms(before.server, after.server)} (${threads})`;
 }
 
 /** One closed loop of the capacity sweep, with what the server's /metrics and /proc say about it. */
@@ -165,25 +179,17 @@ async function capacityStep(
   connections: number,
   seconds: number,
 ): Promise<CapacityStep> {
-  const stagesBefore = await stageTotals(base);
-  const ledgerBefore = await ledgerTotals(base);
-  const machineBefore = await machineBusyUs();
-  const serverBefore = await processesCpuUs([serverPid]);
-  const threadsBefore = await threadsCpuUs(serverPid);
+  const metricsBefore = await serverMetrics(base);
+  const cpuBefore = await readCpu(serverPid);
   const result = await closedLoop(send, connections, seconds);
-  const machineAfter = await machineBusyUs();
-  const serverAfter = await processesCpuUs([serverPid]);
-  const threadsAfter = await threadsCpuUs(serverPid);
-  const perStampMs = (before: number | null, after: number | null) =>
-    cpuPerStampMs(before, after, result.stamped);
+  const cpuAfter = await readCpu(serverPid);
+  const metricsAfter = await serverMetrics(base);
   return {
     connections,
     result,
-    stages: stageMeans(stagesBefore, await stageTotals(base)),
-    ledger: ledgerSummary(ledgerBefore, await ledgerTotals(base)),
-    machineCpuMs: perStampMs(machineBefore, machineAfter),
-    serverCpuMs: perStampMs(serverBefore, serverAfter),
-    serverThreads: threadsSummary(threadsBefore, threadsAfter, result.stamped),
+    stages: stageMeans(metricsBefore.stages, metricsAfter.stages),
+    ledger: ledgerSummary(metricsBefore.ledger, metricsAfter.ledger),
+    cpu: cpuPerStamp(cpuBefore, cpuAfter, result.stamped),
   };
 }
 
@@ -204,14 +210,7 @@ async function engineStampsPerSecond(dataDir: string, pdf: Uint8Array): Promise<
   const config = loadConfig({}, { BUBUH_DATA_DIR: dataDir });
   const { environment, close } = await createStampEnvironment(config);
   try {
-    const body = '0A1B2C3D4E5F6G7H8J9K';
-    const request = {
-      pdf,
-      serial: body + checkCharacters(body),
-      verifyUrl: 'http://localhost:8080/s/0A1B2C3D4E5F6G7H8J9K',
-      reason: 'Surat Pernyataan',
-      signingTime: new Date(),
-    };
+    const request = benchStampRequest(pdf);
     for (let index = 0; index < 50; index += 1) await stampDocument(request, environment);
     let count = 0;
     const started = performance.now();
@@ -231,17 +230,6 @@ interface LedgerTotals {
   readonly seconds: number;
 }
 
-/** The server's ledger batch counters (`bubuh_ledger_batch_transfers` and `_seconds`). */
-async function ledgerTotals(base: string): Promise<LedgerTotals> {
-  const text = await (await fetch(`${base}/metrics`)).text();
-  const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
-  return {
-    batches: value('bubuh_ledger_batch_transfers_count'),
-    transfers: value('bubuh_ledger_batch_transfers_sum'),
-    seconds: value('bubuh_ledger_batch_seconds_sum'),
-  };
-}
-
 /** "4,003 batches, 5.7 transfers each, 0.96 ms per batch (0.17 per transfer)" between two readings. */
 function ledgerSummary(before: LedgerTotals, after: LedgerTotals): string {
   const batches = after.batches - before.batches;
@@ -256,16 +244,6 @@ interface AdmissionTotals {
   readonly waitSeconds: number;
 }
 
-/** The server's admission queue waits (`bubuh_admission_queue_wait_seconds`, all classes). */
-async function admissionTotals(base: string): Promise<AdmissionTotals> {
-  const text = await (await fetch(`${base}/metrics`)).text();
-  const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
-  return {
-    waits: value('bubuh_admission_queue_wait_seconds_count'),
-    waitSeconds: value('bubuh_admission_queue_wait_seconds_sum'),
-  };
-}
-
 /** "mean 12.3 ms over 9,000 admissions" between two readings. */
 function admissionSummary(before: AdmissionTotals, after: AdmissionTotals): string {
   const waits = after.waits - before.waits;
@@ -275,9 +253,34 @@ function admissionSummary(before: AdmissionTotals, after: AdmissionTotals): stri
 
 type StageTotals = Map<string, { sum: number; count: number; buckets: Map<number, number> }>;
 
-/** The server's `bubuh_stamp_stage_seconds` sums, counts and cumulative buckets per stage. */
-async function stageTotals(base: string): Promise<StageTotals> {
+/** What the bench reads from the server's /metrics, all from one scrape. */
+interface ServerMetrics {
+  /** The ledger's batch counters (`bubuh_ledger_batch_transfers` and `_seconds`). */
+  readonly ledger: LedgerTotals;
+  /** Admission queue waits (`bubuh_admission_queue_wait_seconds`, all classes). */
+  readonly admission: AdmissionTotals;
+  readonly stages: StageTotals;
+}
+
+async function serverMetrics(base: string): Promise<ServerMetrics> {
   const text = await (await fetch(`${base}/metrics`)).text();
+  const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+  return {
+    ledger: {
+      batches: value('bubuh_ledger_batch_transfers_count'),
+      transfers: value('bubuh_ledger_batch_transfers_sum'),
+      seconds: value('bubuh_ledger_batch_seconds_sum'),
+    },
+    admission: {
+      waits: value('bubuh_admission_queue_wait_seconds_count'),
+      waitSeconds: value('bubuh_admission_queue_wait_seconds_sum'),
+    },
+    stages: stageTotals(text),
+  };
+}
+
+/** `bubuh_stamp_stage_seconds` sums, counts and cumulative buckets per stage, from a /metrics text. */
+function stageTotals(text: string): StageTotals {
   const totals: StageTotals = new Map();
   const entryOf = (stage: string) => {
     const entry = totals.get(stage) ?? { sum: 0, count: 0, buckets: new Map<number, number>() };
@@ -411,19 +414,11 @@ async function main(): Promise<void> {
     const { result: capacity, connections, stages } = best;
     const stampsPerSecond = capacity.stamped / capacity.seconds;
     const rate = fixedRate ?? Math.max(1, Math.floor(stampsPerSecond * 0.8));
-    const loadedBefore = await stageTotals(base);
-    const admissionBefore = await admissionTotals(base);
-    const loadedMachineBefore = await machineBusyUs();
-    const loadedServerBefore = await processesCpuUs([server.pid!]);
-    const loadedThreadsBefore = await threadsCpuUs(server.pid!);
+    const loadedBefore = await serverMetrics(base);
+    const loadedCpuBefore = await readCpu(server.pid!);
     const loaded = await openLoop(send, rate, seconds);
-    const loadedMachineAfter = await machineBusyUs();
-    const loadedServerAfter = await processesCpuUs([server.pid!]);
-    const loadedThreadsAfter = await threadsCpuUs(server.pid!);
-    const loadedAfter = await stageTotals(base);
-    const admissionAfter = await admissionTotals(base);
-    const loadedCpu = (before: number | null, after: number | null) =>
-      cpuPerStampMs(before, after, loaded.latencies.count);
+    const loadedCpu = cpuPerStamp(loadedCpuBefore, await readCpu(server.pid!), loaded.latencies.count);
+    const loadedAfter = await serverMetrics(base);
     client.destroy();
     server.kill('SIGTERM');
     await new Promise((resolve) => server!.once('exit', resolve));
@@ -443,12 +438,12 @@ async function main(): Promise<void> {
         `file: ${letter.name} (${letter.bytes.length} bytes); cores: ${availableParallelism()}; load average at end: ${loadavg()[0]!.toFixed(2)}`,
         ...steps.map(
           (step) =>
-            `closed loop, ${step.connections} connections, ${seconds}s: ${step.result.stamped} stamped, other answers: ${otherAnswers(step.result)} → ${(step.result.stamped / step.result.seconds).toFixed(0)} stamps/s; latency p50 ${percentileMs(step.result.latencies, 50)} ms, p99 ${percentileMs(step.result.latencies, 99)} ms; client CPU ${step.result.clientCpuUs.toFixed(0)} µs/request; CPU per stamp (ms, from /proc): the machine ${step.machineCpuMs}, the server ${step.serverCpuMs} (${step.serverThreads}); the ledger: ${step.ledger}`,
+            `closed loop, ${step.connections} connections, ${seconds}s: ${step.result.stamped} stamped, other answers: ${otherAnswers(step.result)} → ${(step.result.stamped / step.result.seconds).toFixed(0)} stamps/s; latency p50 ${percentileMs(step.result.latencies, 50)} ms, p99 ${percentileMs(step.result.latencies, 99)} ms; client CPU ${step.result.clientCpuUs.toFixed(0)} µs/request; CPU per stamp (ms, from /proc): ${step.cpu}; the ledger: ${step.ledger}`,
         ),
         `capacity: ${stampsPerSecond.toFixed(0)} stamps/s (${connections} connections)`,
-        `at ${fixedRate === null ? '80 %' : 'a fixed rate (BENCH_RATE)'} (open loop, ${rate}/s offered for ${seconds}s): ${loaded.stamped} stamped, other answers: ${otherAnswers(loaded)}; latency from the scheduled send p50 ${percentileMs(loaded.latencies, 50)} ms, p99 ${percentileMs(loaded.latencies, 99)} ms, max ${percentileMs(loaded.latencies, 100)} ms; client CPU ${loaded.clientCpuUs.toFixed(0)} µs/request; CPU per stamp (ms, from /proc): the machine ${loadedCpu(loadedMachineBefore, loadedMachineAfter)}, the server ${loadedCpu(loadedServerBefore, loadedServerAfter)} (${threadsSummary(loadedThreadsBefore, loadedThreadsAfter, loaded.latencies.count)}); wait for an admission slot: ${admissionSummary(admissionBefore, admissionAfter)}`,
+        `at ${fixedRate === null ? '80 %' : 'a fixed rate (BENCH_RATE)'} (open loop, ${rate}/s offered for ${seconds}s): ${loaded.stamped} stamped, other answers: ${otherAnswers(loaded)}; latency from the scheduled send p50 ${percentileMs(loaded.latencies, 50)} ms, p99 ${percentileMs(loaded.latencies, 99)} ms, max ${percentileMs(loaded.latencies, 100)} ms; client CPU ${loaded.clientCpuUs.toFixed(0)} µs/request; CPU per stamp (ms, from /proc): ${loadedCpu}; wait for an admission slot: ${admissionSummary(loadedBefore.admission, loadedAfter.admission)}`,
         `where a stamp's time went at capacity (mean ms per stage, from /metrics): ${stages}`,
-        `in the open loop, the bucket of each stage's p99 (ms, from /metrics): ${stageP99s(loadedBefore, loadedAfter)}; means: ${stageMeans(loadedBefore, loadedAfter)}`,
+        `in the open loop, the bucket of each stage's p99 (ms, from /metrics): ${stageP99s(loadedBefore.stages, loadedAfter.stages)}; means: ${stageMeans(loadedBefore.stages, loadedAfter.stages)}`,
         `engine alone, one thread, same file and keys (B-T): ${engine.toFixed(0)} stamps/s`,
         JSON.stringify(result),
         '',

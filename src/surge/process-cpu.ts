@@ -4,15 +4,22 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 
+/**
+ * A `stat` line of a process or thread: its CPU time (user + system) in µs and its nice. The command
+ * name (field 2) may hold spaces, so fields are counted after it: utime and stime are fields 14 and 15,
+ * nice is field 19.
+ */
+function parseStat(stat: string): { cpuUs: number; nice: number } {
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return { cpuUs: (Number(fields[11]) + Number(fields[12])) * 10_000, nice: Number(fields[16]) };
+}
+
 /** CPU time (user + system) used so far by these processes and their threads, in µs. */
 export async function processesCpuUs(pids: readonly number[]): Promise<number | null> {
   let total = 0;
   for (const pid of pids) {
     try {
-      // The command name (field 2) may hold spaces; utime and stime are fields 14 and 15.
-      const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      total += (Number(fields[11]) + Number(fields[12])) * 10_000;
+      total += parseStat(await readFile(`/proc/${pid}/stat`, 'utf8')).cpuUs;
     } catch {
       return null;
     }
@@ -60,12 +67,10 @@ export async function threadsCpuUs(pid: number): Promise<ThreadsCpuUs | null> {
       } catch {
         continue; // the thread ended between the listing and the read
       }
-      // After the command name: state is field 3, utime/stime 14/15, nice 19 (indices 0, 11, 12, 16).
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const us = (Number(fields[11]) + Number(fields[12])) * 10_000;
-      if (Number(tid) === pid) main += us;
-      else if (Number(fields[16]) > 0) niced += us;
-      else other += us;
+      const { cpuUs, nice } = parseStat(stat);
+      if (Number(tid) === pid) main += cpuUs;
+      else if (nice > 0) niced += cpuUs;
+      else other += cpuUs;
     }
   } catch {
     return null;
