@@ -12,7 +12,7 @@
  *      measures what its connections can keep busy: when a stamp spends most of its time waiting (for
  *      the disk, for a shared fsync), 32 in flight leave cores idle that more requests would use;
  *   2. latency: open loop at 80 % of that capacity → p50_ms and p99_ms. Arrivals are evenly spaced
- *      and each latency runs from the request's scheduled time, not from when a connection was free
+ *      (BENCH_BURST groups them, for diagnosis) and each latency runs from the request's scheduled time, not from when a connection was free
  *      to send it, so a server that falls behind cannot hide its queue (no coordinated omission);
  *   3. the engine alone on the same file in this process, one thread, same keys and B-T time-stamp →
  *      engine_stamps_per_s; ratio_to_engine = stamps_per_s / engine_stamps_per_s.
@@ -100,28 +100,29 @@ async function closedLoop(send: Send, connections: number, seconds: number): Pro
 }
 
 /**
- * `rate` requests a second for `seconds`, evenly spaced, whatever the answers; each latency is
- * measured from the request's scheduled time. Resolves when every request has been answered (or has
+ * `rate` requests a second for `seconds`, evenly spaced (or `burst` at a time, the groups evenly
+ * spaced), whatever the answers; each latency is measured from the request's scheduled time. Resolves when every request has been answered (or has
  * timed out).
  */
-async function openLoop(send: Send, rate: number, seconds: number): Promise<PhaseResult> {
+async function openLoop(send: Send, rate: number, seconds: number, burst = 1): Promise<PhaseResult> {
   const recorder = new Recorder();
   const cpuBefore = process.cpuUsage();
   const total = Math.round(rate * seconds);
   const intervalMs = 1000 / rate;
   const start = performance.now();
+  const due = (index: number) => start + (index - (index % burst)) * intervalMs;
   const inFlight: Promise<void>[] = [];
   let next = 0;
   await new Promise<void>((resolve) => {
     const tick = () => {
       const now = performance.now();
-      while (next < total && start + next * intervalMs <= now) {
-        const scheduled = start + next * intervalMs;
+      while (next < total && due(next) <= now) {
+        const scheduled = due(next);
         next += 1;
         inFlight.push(send().then((reply) => recorder.record(reply, performance.now() - scheduled)));
       }
       // Sleep until the next arrival is due (timers fire no earlier than 1 ms).
-      if (next < total) setTimeout(tick, Math.max(1, start + next * intervalMs - performance.now()));
+      if (next < total) setTimeout(tick, Math.max(1, due(next) - performance.now()));
       else resolve();
     };
     tick();
@@ -204,6 +205,13 @@ const warmupSeconds = Number(process.env['BENCH_WARMUP_SECONDS'] ?? 10);
 /** BENCH_RATE: the open loop offers this many stamps a second instead of 80 % of the capacity found
  * (to compare two builds at the same load; the last line's p50 and p99 are then at that rate). */
 const fixedRate = process.env['BENCH_RATE'] ? Number(process.env['BENCH_RATE']) : null;
+/** BENCH_BURST: the open loop's arrivals come in groups of this many at once, at the same mean rate (1,
+ * evenly spaced, unless told): shows how much of a stamp's cost depends on arrivals that come together. */
+const burst = Number(process.env['BENCH_BURST'] ?? 1);
+if (!Number.isInteger(burst) || burst < 1) {
+  process.stderr.write(`BENCH_BURST must be a whole number ≥ 1, not ${process.env['BENCH_BURST']}\n`);
+  process.exit(2);
+}
 const customers = 64;
 
 async function engineStampsPerSecond(dataDir: string, pdf: Uint8Array): Promise<number> {
@@ -416,7 +424,7 @@ async function main(): Promise<void> {
     const rate = fixedRate ?? Math.max(1, Math.floor(stampsPerSecond * 0.8));
     const loadedBefore = await serverMetrics(base);
     const loadedCpuBefore = await readCpu(server.pid!);
-    const loaded = await openLoop(send, rate, seconds);
+    const loaded = await openLoop(send, rate, seconds, burst);
     const loadedCpu = cpuPerStamp(loadedCpuBefore, await readCpu(server.pid!), loaded.latencies.count);
     const loadedAfter = await serverMetrics(base);
     client.destroy();
@@ -441,7 +449,7 @@ async function main(): Promise<void> {
             `closed loop, ${step.connections} connections, ${seconds}s: ${step.result.stamped} stamped, other answers: ${otherAnswers(step.result)} → ${(step.result.stamped / step.result.seconds).toFixed(0)} stamps/s; latency p50 ${percentileMs(step.result.latencies, 50)} ms, p99 ${percentileMs(step.result.latencies, 99)} ms; client CPU ${step.result.clientCpuUs.toFixed(0)} µs/request; CPU per stamp (ms, from /proc): ${step.cpu}; the ledger: ${step.ledger}`,
         ),
         `capacity: ${stampsPerSecond.toFixed(0)} stamps/s (${connections} connections)`,
-        `at ${fixedRate === null ? '80 %' : 'a fixed rate (BENCH_RATE)'} (open loop, ${rate}/s offered for ${seconds}s): ${loaded.stamped} stamped, other answers: ${otherAnswers(loaded)}; latency from the scheduled send p50 ${percentileMs(loaded.latencies, 50)} ms, p99 ${percentileMs(loaded.latencies, 99)} ms, max ${percentileMs(loaded.latencies, 100)} ms; client CPU ${loaded.clientCpuUs.toFixed(0)} µs/request; CPU per stamp (ms, from /proc): ${loadedCpu}; wait for an admission slot: ${admissionSummary(loadedBefore.admission, loadedAfter.admission)}`,
+        `at ${fixedRate === null ? '80 %' : 'a fixed rate (BENCH_RATE)'} (open loop, ${rate}/s offered for ${seconds}s${burst > 1 ? `, in groups of ${burst}` : ''}): ${loaded.stamped} stamped, other answers: ${otherAnswers(loaded)}; latency from the scheduled send p50 ${percentileMs(loaded.latencies, 50)} ms, p99 ${percentileMs(loaded.latencies, 99)} ms, max ${percentileMs(loaded.latencies, 100)} ms; client CPU ${loaded.clientCpuUs.toFixed(0)} µs/request; CPU per stamp (ms, from /proc): ${loadedCpu}; wait for an admission slot: ${admissionSummary(loadedBefore.admission, loadedAfter.admission)}; the ledger: ${ledgerSummary(loadedBefore.ledger, loadedAfter.ledger)}`,
         `where a stamp's time went at capacity (mean ms per stage, from /metrics): ${stages}`,
         `in the open loop, the bucket of each stage's p99 (ms, from /metrics): ${stageP99s(loadedBefore.stages, loadedAfter.stages)}; means: ${stageMeans(loadedBefore.stages, loadedAfter.stages)}`,
         `engine alone, one thread, same file and keys (B-T): ${engine.toFixed(0)} stamps/s`,
