@@ -39,7 +39,7 @@ export interface Config
   readonly postgresPoolMax: number;
   readonly sqliteBusyTimeoutMs: number;
   readonly sqlitePageBytes: number;
-  readonly sqliteCheckpointPages: number;
+  readonly sqliteCheckpointPages: number | undefined;
   readonly sqliteCacheKib: number;
   readonly sqliteCheckpointIntervalMs: number;
   readonly ledgerBatchTransfersMax: number;
@@ -181,15 +181,15 @@ const coreSettings: readonly Setting[] = [
     key: 'sqlitePageBytes',
     variable: 'BUBUH_SQLITE_PAGE_BYTES',
     kind: { type: 'integer', min: 512, max: 65536 },
-    fallback: 1024,
-    help: 'SQLite page size for a new database (a power of two); small pages write less per commit',
+    fallback: 4096,
+    help: 'SQLite page size for a new database (a power of two); an existing database keeps its own',
   },
   {
     key: 'sqliteCheckpointPages',
     variable: 'BUBUH_SQLITE_CHECKPOINT_PAGES',
     kind: { type: 'integer', min: 100, max: 1_000_000 },
-    fallback: 32768,
-    help: 'WAL pages written before SQLite copies them back into the database file (a checkpoint)',
+    fallback: undefined,
+    help: 'WAL pages written before SQLite copies them back into the database file (a checkpoint); unset: 32 MiB of pages of the database’s size',
   },
   {
     key: 'sqliteCacheKib',

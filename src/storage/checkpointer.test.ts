@@ -7,8 +7,6 @@ import { sql } from 'kysely';
 import { Checkpointer } from './checkpointer.js';
 import { openStorage, type Storage } from './database.js';
 
-const pageBytes = 1024;
-
 /** 2,000 rows of 400 bytes in 20 transactions, on a database whose own checkpoint never comes. */
 async function fill(storage: Storage): Promise<void> {
   await sql`create table filler (id integer primary key, body text not null)`.execute(storage.db);
@@ -26,6 +24,7 @@ async function fill(storage: Storage): Promise<void> {
 /** The database file's bytes, and what they would be holding every page (the WAL copied back). */
 function fileAndPages(storage: Storage, dataDir: string): { fileBytes: number; pageBytes: number } {
   const pages = storage.sqlite!.pragma('page_count', { simple: true }) as number;
+  const pageBytes = storage.sqlite!.pragma('page_size', { simple: true }) as number;
   return { fileBytes: statSync(join(dataDir, 'bubuh.sqlite')).size, pageBytes: pages * pageBytes };
 }
 

@@ -69,6 +69,45 @@ test('compiledOnce: one compiled query runs with each call’s parameters, and r
   });
 });
 
+test('SQLite: a new database has 4 KiB pages and 32 MiB of WAL between checkpoints; an existing one keeps its page size', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'bubuh-pages-'));
+  const smallDir = mkdtempSync(join(tmpdir(), 'bubuh-pages-'));
+  try {
+    const config = loadConfig({}, { BUBUH_DATA_DIR: dataDir });
+    assert.equal(config.sqlitePageBytes, 4096);
+    assert.equal(config.sqliteCheckpointPages, undefined);
+    const fresh = await openStorage({
+      dataDir,
+      sqlitePageBytes: config.sqlitePageBytes,
+      sqliteCheckpointPages: config.sqliteCheckpointPages,
+    });
+    assert.equal(fresh.sqlite!.pragma('page_size', { simple: true }), 4096);
+    assert.equal(fresh.sqlite!.pragma('wal_autocheckpoint', { simple: true }), 8192);
+    await fresh.close();
+
+    // A database made with 1 KiB pages keeps them when opened with the new default, and its
+    // checkpoints still come every 32 MiB.
+    const small = await openStorage({ dataDir: smallDir, sqlitePageBytes: 1024 });
+    assert.equal(small.sqlite!.pragma('page_size', { simple: true }), 1024);
+    assert.equal(small.sqlite!.pragma('wal_autocheckpoint', { simple: true }), 32768);
+    await small.close();
+    const reopened = await openStorage({ dataDir: smallDir });
+    assert.equal(reopened.sqlite!.pragma('page_size', { simple: true }), 1024);
+    assert.equal(reopened.sqlite!.pragma('wal_autocheckpoint', { simple: true }), 32768);
+    await reopened.close();
+
+    // BUBUH_SQLITE_CHECKPOINT_PAGES, when set, is taken as it is.
+    const told = loadConfig({}, { BUBUH_DATA_DIR: dataDir, BUBUH_SQLITE_CHECKPOINT_PAGES: '5000' });
+    assert.equal(told.sqliteCheckpointPages, 5000);
+    const pinned = await openStorage({ dataDir, sqliteCheckpointPages: told.sqliteCheckpointPages });
+    assert.equal(pinned.sqlite!.pragma('wal_autocheckpoint', { simple: true }), 5000);
+    await pinned.close();
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+    rmSync(smallDir, { recursive: true, force: true });
+  }
+});
+
 test('SQLite: the page cache is 4,000 KiB unless BUBUH_SQLITE_CACHE_KIB says otherwise', async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'bubuh-cache-'));
   try {

@@ -68,10 +68,10 @@ export interface StorageOptions {
   readonly databaseUrl?: string | undefined;
   readonly postgresPoolMax?: number;
   readonly sqliteBusyTimeoutMs?: number;
-  /** Page size of a new SQLite database (ignored for an existing one). */
+  /** Page size of a new SQLite database (default 4096; an existing one keeps its own). */
   readonly sqlitePageBytes?: number;
-  /** WAL pages before an automatic checkpoint. */
-  readonly sqliteCheckpointPages?: number;
+  /** WAL pages before an automatic checkpoint (default: 32 MiB of the database's pages). */
+  readonly sqliteCheckpointPages?: number | undefined;
   /** The connection's page cache in KiB (default 4000). */
   readonly sqliteCacheKib?: number;
   /**
@@ -162,17 +162,23 @@ function withStatementCache(database: SqliteDatabase.Database): SqliteDatabase.D
   });
 }
 
+/** WAL written before SQLite's own checkpoint, unless `sqliteCheckpointPages` says otherwise. */
+export const walCheckpointBytes = 32 * 1024 * 1024;
+
 function openSqlite(options: StorageOptions): Storage {
   mkdirSync(options.dataDir, { recursive: true });
   const file = join(options.dataDir, options.sqliteFile ?? 'bubuh.sqlite');
   const database = new SqliteDatabase(file, { timeout: options.sqliteBusyTimeoutMs ?? 5000 });
-  // Small pages: a ledger batch dirties one index leaf per customer it touches, and every dirty page
-  // is written to the WAL at commit, so 1 KiB pages write a quarter of what 4 KiB pages do. Rare,
-  // large checkpoints: the hot pages rewritten by many commits are copied back once, not each time.
-  // Both measured on the hot-account benchmark (docs/benchmarks.md). page_size only applies before
-  // the first table exists.
-  database.pragma(`page_size = ${options.sqlitePageBytes ?? 1024}`);
-  database.pragma(`wal_autocheckpoint = ${options.sqliteCheckpointPages ?? 32768}`);
+  // 4 KiB pages: every dirty page costs two system calls at commit (the WAL frame's header, then the
+  // page) and two more when it is copied back, and a commit dirties about as many leaves with large
+  // pages as with small ones, since most are leaves of randomly keyed indexes; larger pages split less
+  // often. Measured against 1 KiB on the hot-account and stamping benchmarks (docs/benchmarks.md).
+  // page_size only applies before the first table exists: an existing database keeps its size. Rare,
+  // large checkpoints (32 MiB of WAL): the hot pages rewritten by many commits are copied back once.
+  database.pragma(`page_size = ${options.sqlitePageBytes ?? 4096}`);
+  const pageBytes = database.pragma('page_size', { simple: true }) as number;
+  const checkpointPages = options.sqliteCheckpointPages ?? Math.round(walCheckpointBytes / pageBytes);
+  database.pragma(`wal_autocheckpoint = ${checkpointPages}`);
   // A small page cache. At the end of a write transaction SQLite drops the cached pages past the end of
   // the database; a B-tree rebalance that reorders its pages parks one, for a moment, under the number
   // of the lock page (1 GiB in), so nearly every commit of a busy database walks the whole cache to
