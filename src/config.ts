@@ -181,7 +181,7 @@ const coreSettings: readonly Setting[] = [
     key: 'sqlitePageBytes',
     variable: 'BUBUH_SQLITE_PAGE_BYTES',
     kind: { type: 'integer', min: 512, max: 65536 },
-    fallback: 4096,
+    fallback: 1024,
     help: 'SQLite page size for a new database (a power of two); an existing database keeps its own',
   },
   {

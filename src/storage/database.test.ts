@@ -69,31 +69,31 @@ test('compiledOnce: one compiled query runs with each call’s parameters, and r
   });
 });
 
-test('SQLite: a new database has 4 KiB pages and 32 MiB of WAL between checkpoints; an existing one keeps its page size', async () => {
+test('SQLite: a new database has 1 KiB pages and 32 MiB of WAL between checkpoints; an existing one keeps its page size', async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'bubuh-pages-'));
-  const smallDir = mkdtempSync(join(tmpdir(), 'bubuh-pages-'));
+  const largeDir = mkdtempSync(join(tmpdir(), 'bubuh-pages-'));
   try {
     const config = loadConfig({}, { BUBUH_DATA_DIR: dataDir });
-    assert.equal(config.sqlitePageBytes, 4096);
+    assert.equal(config.sqlitePageBytes, 1024);
     assert.equal(config.sqliteCheckpointPages, undefined);
     const fresh = await openStorage({
       dataDir,
       sqlitePageBytes: config.sqlitePageBytes,
       sqliteCheckpointPages: config.sqliteCheckpointPages,
     });
-    assert.equal(fresh.sqlite!.pragma('page_size', { simple: true }), 4096);
-    assert.equal(fresh.sqlite!.pragma('wal_autocheckpoint', { simple: true }), 8192);
+    assert.equal(fresh.sqlite!.pragma('page_size', { simple: true }), 1024);
+    assert.equal(fresh.sqlite!.pragma('wal_autocheckpoint', { simple: true }), 32768);
     await fresh.close();
 
-    // A database made with 1 KiB pages keeps them when opened with the new default, and its
-    // checkpoints still come every 32 MiB.
-    const small = await openStorage({ dataDir: smallDir, sqlitePageBytes: 1024 });
-    assert.equal(small.sqlite!.pragma('page_size', { simple: true }), 1024);
-    assert.equal(small.sqlite!.pragma('wal_autocheckpoint', { simple: true }), 32768);
-    await small.close();
-    const reopened = await openStorage({ dataDir: smallDir });
-    assert.equal(reopened.sqlite!.pragma('page_size', { simple: true }), 1024);
-    assert.equal(reopened.sqlite!.pragma('wal_autocheckpoint', { simple: true }), 32768);
+    // A database made with 4 KiB pages keeps them when opened with the default, and its checkpoints
+    // still come every 32 MiB.
+    const large = await openStorage({ dataDir: largeDir, sqlitePageBytes: 4096 });
+    assert.equal(large.sqlite!.pragma('page_size', { simple: true }), 4096);
+    assert.equal(large.sqlite!.pragma('wal_autocheckpoint', { simple: true }), 8192);
+    await large.close();
+    const reopened = await openStorage({ dataDir: largeDir });
+    assert.equal(reopened.sqlite!.pragma('page_size', { simple: true }), 4096);
+    assert.equal(reopened.sqlite!.pragma('wal_autocheckpoint', { simple: true }), 8192);
     await reopened.close();
 
     // BUBUH_SQLITE_CHECKPOINT_PAGES, when set, is taken as it is.
@@ -104,7 +104,7 @@ test('SQLite: a new database has 4 KiB pages and 32 MiB of WAL between checkpoin
     await pinned.close();
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
-    rmSync(smallDir, { recursive: true, force: true });
+    rmSync(largeDir, { recursive: true, force: true });
   }
 });
 

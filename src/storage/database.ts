@@ -68,7 +68,7 @@ export interface StorageOptions {
   readonly databaseUrl?: string | undefined;
   readonly postgresPoolMax?: number;
   readonly sqliteBusyTimeoutMs?: number;
-  /** Page size of a new SQLite database (default 4096; an existing one keeps its own). */
+  /** Page size of a new SQLite database (default 1024; an existing one keeps its own). */
   readonly sqlitePageBytes?: number;
   /** WAL pages before an automatic checkpoint (default: 32 MiB of the database's pages). */
   readonly sqliteCheckpointPages?: number | undefined;
@@ -169,13 +169,13 @@ function openSqlite(options: StorageOptions): Storage {
   mkdirSync(options.dataDir, { recursive: true });
   const file = join(options.dataDir, options.sqliteFile ?? 'bubuh.sqlite');
   const database = new SqliteDatabase(file, { timeout: options.sqliteBusyTimeoutMs ?? 5000 });
-  // 4 KiB pages: every dirty page costs two system calls at commit (the WAL frame's header, then the
-  // page) and two more when it is copied back, and a commit dirties about as many leaves with large
-  // pages as with small ones, since most are leaves of randomly keyed indexes; larger pages split less
-  // often. Measured against 1 KiB on the hot-account and stamping benchmarks (docs/benchmarks.md).
-  // page_size only applies before the first table exists: an existing database keeps its size. Rare,
-  // large checkpoints (32 MiB of WAL): the hot pages rewritten by many commits are copied back once.
-  database.pragma(`page_size = ${options.sqlitePageBytes ?? 4096}`);
+  // 1 KiB pages: a stamp dirties leaves of several randomly keyed indexes (the serial, the document's
+  // digest, the stamp's id), one leaf per row whatever the page size. 4 KiB pages make fewer system
+  // calls a commit and win on the hot-account ledger benchmark, but the stamping service did about 5 %
+  // fewer stamps a second with them in ABBA-ordered runs (docs/benchmarks.md). page_size only applies
+  // before the first table exists: an existing database keeps its size. Rare, large checkpoints (32 MiB
+  // of WAL): hot pages rewritten by many commits are copied back once.
+  database.pragma(`page_size = ${options.sqlitePageBytes ?? 1024}`);
   const pageBytes = database.pragma('page_size', { simple: true }) as number;
   const checkpointPages = options.sqliteCheckpointPages ?? Math.round(walCheckpointBytes / pageBytes);
   database.pragma(`wal_autocheckpoint = ${checkpointPages}`);
