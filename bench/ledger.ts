@@ -22,8 +22,8 @@ const clients = 64;
 const seconds = Number(process.env['BENCH_SECONDS'] ?? 5);
 const warmupSeconds = 1;
 const postgresUrl = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-/** BENCH_SQLITE_PAGE_BYTES: the SQLite database's page size (the node's default otherwise), with the WAL
- * checkpointed at the same 32 MiB whatever the page size. */
+/** BENCH_SQLITE_PAGE_BYTES: the SQLite database's page size (the node's default otherwise); its WAL is
+ * checkpointed every 32 MiB whatever the page size. */
 const sqlitePageBytes = process.env['BENCH_SQLITE_PAGE_BYTES']
   ? Number(process.env['BENCH_SQLITE_PAGE_BYTES'])
   : null;
@@ -172,9 +172,7 @@ async function main(): Promise<void> {
   try {
     const storage = await openStorage({
       dataDir: directory,
-      ...(sqlitePageBytes === null
-        ? {}
-        : { sqlitePageBytes, sqliteCheckpointPages: Math.round((32 * 1024 * 1024) / sqlitePageBytes) }),
+      ...(sqlitePageBytes === null ? {} : { sqlitePageBytes }),
     });
     outcomes.push(await drive('sqlite group commit', storage, (ledger, t) => ledger.createTransfers(t)));
     await storage.close();

@@ -12,8 +12,9 @@
  *      measures what its connections can keep busy: when a stamp spends most of its time waiting (for
  *      the disk, for a shared fsync), 32 in flight leave cores idle that more requests would use;
  *   2. latency: open loop at 80 % of that capacity → p50_ms and p99_ms. Arrivals are evenly spaced
- *      (BENCH_BURST groups them, for diagnosis) and each latency runs from the request's scheduled time, not from when a connection was free
- *      to send it, so a server that falls behind cannot hide its queue (no coordinated omission);
+ *      (BENCH_BURST groups them, for diagnosis) and each latency runs from the request's scheduled
+ *      time, not from when a connection was free to send it, so a server that falls behind cannot hide
+ *      its queue (no coordinated omission);
  *   3. the engine alone on the same file in this process, one thread, same keys and B-T time-stamp →
  *      engine_stamps_per_s; ratio_to_engine = stamps_per_s / engine_stamps_per_s.
  * Prints a summary and, as its LAST line, one JSON object.
@@ -101,8 +102,8 @@ async function closedLoop(send: Send, connections: number, seconds: number): Pro
 
 /**
  * `rate` requests a second for `seconds`, evenly spaced (or `burst` at a time, the groups evenly
- * spaced), whatever the answers; each latency is measured from the request's scheduled time. Resolves when every request has been answered (or has
- * timed out).
+ * spaced), whatever the answers; each latency is measured from the request's scheduled time. Resolves
+ * when every request has been answered (or has timed out).
  */
 async function openLoop(send: Send, rate: number, seconds: number, burst = 1): Promise<PhaseResult> {
   const recorder = new Recorder();
