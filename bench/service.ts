@@ -209,10 +209,14 @@ const fixedRate = process.env['BENCH_RATE'] ? Number(process.env['BENCH_RATE']) 
 /** BENCH_BURST: the open loop's arrivals come in groups of this many at once, at the same mean rate (1,
  * evenly spaced, unless told): shows how much of a stamp's cost depends on arrivals that come together. */
 const burst = Number(process.env['BENCH_BURST'] ?? 1);
-if (!Number.isInteger(burst) || burst < 1) {
-  process.stderr.write(`BENCH_BURST must be a whole number ≥ 1, not ${process.env['BENCH_BURST']}\n`);
+/** A refused bench setting: a message and exit 2, as for any bad input. */
+function refuseSetting(variable: string, expected: string): never {
+  process.stderr.write(`${variable} must be ${expected}, not ${process.env[variable]}\n`);
   process.exit(2);
 }
+if (fixedRate !== null && !(Number.isFinite(fixedRate) && fixedRate > 0))
+  refuseSetting('BENCH_RATE', 'a number above 0');
+if (!Number.isInteger(burst) || burst < 1) refuseSetting('BENCH_BURST', 'a whole number ≥ 1');
 const customers = 64;
 
 async function engineStampsPerSecond(dataDir: string, pdf: Uint8Array): Promise<number> {

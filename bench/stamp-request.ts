@@ -7,10 +7,11 @@ import type { StampRequest } from '../src/stamping/stamp-document.js';
 
 export function benchStampRequest(pdf: Uint8Array): StampRequest {
   const body = '0A1B2C3D4E5F6G7H8J9K';
+  const serial = body + checkCharacters(body);
   return {
     pdf,
-    serial: body + checkCharacters(body),
-    verifyUrl: 'http://localhost:8080/s/0A1B2C3D4E5F6G7H8J9K',
+    serial,
+    verifyUrl: `http://localhost:8080/s/${serial}`,
     reason: 'Surat Pernyataan',
     signingTime: new Date(),
   };

@@ -163,7 +163,7 @@ function withStatementCache(database: SqliteDatabase.Database): SqliteDatabase.D
 }
 
 /** WAL written before SQLite's own checkpoint, unless `sqliteCheckpointPages` says otherwise. */
-export const walCheckpointBytes = 32 * 1024 * 1024;
+const walCheckpointBytes = 32 * 1024 * 1024;
 
 function openSqlite(options: StorageOptions): Storage {
   mkdirSync(options.dataDir, { recursive: true });
