@@ -72,6 +72,7 @@ export interface Config
   readonly paymentReconcileDelaySeconds: number;
   readonly paymentReconcileBatchMax: number;
   readonly stampFileBytesMax: number;
+  readonly stampPagesMax: number;
   readonly stampRetentionHours: number;
   readonly stampWorkers: number;
   readonly stampWorkerNice: number;
@@ -362,6 +363,13 @@ const coreSettings: readonly Setting[] = [
     kind: { type: 'integer', min: 1024, max: 200 * 1024 * 1024 },
     fallback: 20 * 1024 * 1024,
     help: 'largest PDF accepted for stamping, in bytes (checked while the upload streams in)',
+  },
+  {
+    key: 'stampPagesMax',
+    variable: 'BUBUH_STAMP_PAGES_MAX',
+    kind: { type: 'integer', min: 1, max: 1_000_000 },
+    fallback: 5000,
+    help: 'most pages a PDF may have to be stamped (PDF_TOO_MANY_PAGES past it; the quota comes back)',
   },
   {
     key: 'stampRetentionHours',

@@ -27,6 +27,11 @@ export const pdfErrorDefinitions = {
     id: 'PDF memuat {value} objek, melebihi batas {limit}. Simpan ulang PDF-nya dengan aplikasi lain (misalnya "Cetak ke PDF") lalu unggah kembali.',
     en: 'The PDF holds {value} objects, over the limit of {limit}. Re-save it with another application (for example "Print to PDF") and upload it again.',
   },
+  PDF_TOO_MANY_PAGES: {
+    status: 422,
+    id: 'PDF ini memiliki lebih dari {limit} halaman (batas layanan ini). Pisahkan halaman yang perlu dibubuhi meterai ke PDF yang lebih pendek lalu unggah kembali.',
+    en: 'This PDF has more than {limit} pages (the limit of this service). Split the pages that need the e-meterai into a shorter PDF and upload it again.',
+  },
   PDF_NESTING_TOO_DEEP: {
     status: 422,
     id: 'PDF memuat larik atau kamus yang bersarang lebih dari {limit} tingkat (pada bita {offset}); berkas ini tidak dapat diproses dengan aman. Simpan ulang PDF-nya dengan aplikasi lain.',

@@ -19,6 +19,11 @@ export interface PdfLimits {
   readonly totalDecodedBytesMax: number;
   /** Depth of the page tree from the root /Pages node to a leaf. */
   readonly pageTreeDepthMax: number;
+  /**
+   * Pages the reader walks: a document is refused once finding the wanted page (or counting the
+   * pages) would pass this many leaves of its page tree. /Count is never trusted for it.
+   */
+  readonly pagesMax: number;
   /** Wall-clock time of one reader operation (open, page lookup, stream decode). */
   readonly timeMsMax: number;
 }
@@ -30,6 +35,7 @@ export const defaultPdfLimits: PdfLimits = Object.freeze({
   streamDecodedBytesMax: 64 * 1024 * 1024,
   totalDecodedBytesMax: 256 * 1024 * 1024,
   pageTreeDepthMax: 64,
+  pagesMax: 5000,
   timeMsMax: 2000,
 });
 
@@ -41,6 +47,7 @@ export const limitErrorCodes: Readonly<Record<keyof PdfLimits, ErrorCode>> = Obj
   streamDecodedBytesMax: 'PDF_STREAM_TOO_LARGE',
   totalDecodedBytesMax: 'PDF_DECODED_TOTAL_TOO_LARGE',
   pageTreeDepthMax: 'PDF_PAGE_TREE_TOO_DEEP',
+  pagesMax: 'PDF_TOO_MANY_PAGES',
   timeMsMax: 'PDF_TIME_LIMIT',
 });
 

@@ -107,6 +107,10 @@ export function walkPageTree(source: PageTreeSource, stopAfter: number): PageLea
       stack.push({ kids: kidsOf(kid, source), next: 0, ancestors: [kid, ...frame.ancestors] });
       continue;
     }
+    // Checked before the leaf is kept: the refusal names the limit, not a count past it.
+    if (leaves.length >= source.limits.pagesMax) {
+      throw new BubuhError('PDF_TOO_MANY_PAGES', { limit: source.limits.pagesMax });
+    }
     leaves.push({ ref: kidValue instanceof PdfRef ? kidValue : null, dict: kid, ancestors: frame.ancestors });
     checkLimit(source.limits, 'objectsMax', leaves.length);
   }

@@ -365,6 +365,39 @@ test('limits: input size, object count, page-tree depth and time, at and past th
   assert.deepEqual(openPdf(deepTree).getPage(1).mediaBox, [0, 0, 5, 5]);
 });
 
+test('limits: pages are counted by walking the tree, never from /Count, and refused past pagesMax', () => {
+  // Three pages in two levels; the root's /Count says 1.
+  const threePages = buildPdf({
+    objects: [
+      { number: 1, body: '<< /Type /Catalog /Pages 2 0 R >>' },
+      { number: 2, body: '<< /Type /Pages /Kids [3 0 R 4 0 R] /Count 1 /MediaBox [0 0 5 5] >>' },
+      { number: 3, body: '<< /Type /Page >>' },
+      { number: 4, body: '<< /Type /Pages /Kids [5 0 R 6 0 R] >>' },
+      { number: 5, body: '<< /Type /Page >>' },
+      { number: 6, body: '<< /Type /Page /Rotate 90 >>' },
+    ],
+    trailer: '/Root 1 0 R',
+  });
+  assert.equal(openPdf(threePages, { limits: { pagesMax: 3 } }).pageCount(), 3);
+  assert.equal(openPdf(threePages, { limits: { pagesMax: 3 } }).getPage('last').rotate, 90);
+  rejectsWith('PDF_TOO_MANY_PAGES', () => openPdf(threePages, { limits: { pagesMax: 2 } }).pageCount(), {
+    limit: 2,
+  });
+  rejectsWith('PDF_TOO_MANY_PAGES', () => openPdf(threePages, { limits: { pagesMax: 2 } }).getPage('last'), {
+    limit: 2,
+  });
+  // Finding an early page walks only as far as that page.
+  assert.equal(openPdf(threePages, { limits: { pagesMax: 2 } }).getPage(2).pageNumber, 2);
+  // A page past the limit is refused for the limit, not as a page that does not exist.
+  rejectsWith('PDF_TOO_MANY_PAGES', () => openPdf(threePages, { limits: { pagesMax: 2 } }).getPage(3), {
+    limit: 2,
+  });
+  rejectsWith('PDF_PAGE_NOT_FOUND', () => openPdf(threePages, { limits: { pagesMax: 3 } }).getPage(4), {
+    page: 4,
+    pageCount: 3,
+  });
+});
+
 test('time limit: a long scan is stopped with PDF_TIME_LIMIT', () => {
   const filler = latin1Bytes('1 0 obj\n'.repeat(400_000));
   const bytes = concatBytes([latin1Bytes('%PDF-1.4\n'), filler, latin1Bytes('startxref\n3\n%%EOF\n')]);

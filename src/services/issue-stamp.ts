@@ -14,6 +14,7 @@ import { BubuhError, isBubuhError } from '../errors.js';
 import { accountIds, quotaLedger, transferCodes } from '../ledger/chart.js';
 import type { Ledger } from '../ledger/ledger.js';
 import type { LedgerAttachment } from '../ledger/types.js';
+import { defaultPdfLimits, type PdfLimits } from '../pdf/limits.js';
 import { generateSerial } from '../seal/serial.js';
 import { pooledRandomBytes, timeOrderedId } from '../stamping/random-pool.js';
 import {
@@ -35,6 +36,8 @@ export interface IssueStampDependencies {
   readonly publicBaseUrl: string;
   /** How long a reservation holds before it expires by itself (crash recovery), in seconds. */
   readonly reservationTimeoutSeconds: number;
+  /** The reader's limits for the documents this node stamps, over the engine's defaults (pages, …). */
+  readonly pdfLimits?: Partial<PdfLimits> | undefined;
   readonly clock?: () => number;
 }
 
@@ -190,6 +193,14 @@ function refundedRow(record: StampRecord | undefined, error: unknown, now: numbe
   ];
 }
 
+/**
+ * The reader limits a node's configuration sets for stamping; undefined when they are the engine's
+ * defaults, so the usual stamp opens its document without merging and checking limits again.
+ */
+export function stampPdfLimits(config: { readonly stampPagesMax: number }): Partial<PdfLimits> | undefined {
+  return config.stampPagesMax === defaultPdfLimits.pagesMax ? undefined : { pagesMax: config.stampPagesMax };
+}
+
 export async function issueStamp(
   dependencies: IssueStampDependencies,
   input: IssueStampInput,
@@ -232,6 +243,7 @@ export async function issueStamp(
       verifyUrl: `${dependencies.publicBaseUrl}/s/${serial}`,
       ...(input.reason ? { reason: input.reason } : {}),
       ...(input.longTerm ? { longTerm: true } : {}),
+      ...(dependencies.pdfLimits ? { limits: dependencies.pdfLimits } : {}),
       signingTime: new Date(clock()),
     });
     lap('engine');

@@ -12,7 +12,7 @@ import { createConfiguredSigner } from '../pki/configured-signer.js';
 import { nodeStampEnvironment } from '../stamping/node-environment.js';
 import type { StampEnvironment } from '../stamping/stamp-document.js';
 import { nodeTimeStamper } from '../tsa/node-time-stamper.js';
-import { type IssueStampInput, type IssuedStamp, issueStamp } from './issue-stamp.js';
+import { type IssueStampInput, type IssuedStamp, issueStamp, stampPdfLimits } from './issue-stamp.js';
 
 export interface NodeStamper {
   readonly signerFingerprint: string;
@@ -129,6 +129,7 @@ export async function createNodeStamper(
     signerFingerprint,
     publicBaseUrl: config.publicBaseUrl,
     reservationTimeoutSeconds: config.stampReservationTimeoutSeconds,
+    pdfLimits: stampPdfLimits(config),
   };
   return {
     signerFingerprint,

@@ -297,6 +297,9 @@ function planStamp(
   environment: StampEnvironment,
 ): { update: IncrementalUpdate; page: PdfPage } {
   if (document.security && !canSign(document.security)) throw new BubuhError('PDF_SIGNING_NOT_PERMITTED', {});
+  // The whole page tree is counted, whichever page is stamped, so a document with more pages than the
+  // limit (PDF_TOO_MANY_PAGES) is refused the same way on every page; the page lookup then reuses the walk.
+  document.pageCount();
   const page = document.getPage(request.page ?? 'last');
   const sizePt = request.sizePt ?? sealSizePtDefault;
   const visible = visiblePageSize(page);

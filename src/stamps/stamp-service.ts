@@ -12,7 +12,7 @@ import type SqliteDatabase from 'better-sqlite3';
 import { BubuhError, type ErrorCode, type ErrorDetails, errorRegistry } from '../errors.js';
 import type { BubuhNode } from '../node.js';
 import { withSqliteConnection } from '../storage/database.js';
-import { issueStamp, refundReasonOf } from '../services/issue-stamp.js';
+import { issueStamp, refundReasonOf, stampPdfLimits } from '../services/issue-stamp.js';
 import { pooledRandomHex } from '../stamping/random-pool.js';
 import { docTypeOf } from './doc-types.js';
 import type { EnginePool } from './engine-pool.js';
@@ -348,6 +348,7 @@ export function createStampService(dependencies: StampServiceDependencies): Stam
             signerFingerprint: dependencies.signerFingerprint,
             publicBaseUrl: config.publicBaseUrl,
             reservationTimeoutSeconds: config.stampReservationTimeoutSeconds,
+            pdfLimits: stampPdfLimits(config),
             clock,
           },
           {

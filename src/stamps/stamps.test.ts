@@ -10,7 +10,7 @@ import { checkLedger } from '../ledger/check.js';
 import { accountIds } from '../ledger/chart.js';
 import type { BubuhNode } from '../node.js';
 import { buildApp } from '../http/app.js';
-import { minimalPdf } from '../pdf/fixture-builder.js';
+import { buildPdf, minimalPdf } from '../pdf/fixture-builder.js';
 import { loadDevPki } from '../pki/key-files.js';
 import { generateSerial, isValidSerial } from '../seal/serial.js';
 import { parseLocation } from './segment-writer.js';
@@ -243,6 +243,76 @@ test('stamping over HTTP: stamps spend quota once, history tells each outcome, r
 
       const ledgerReport = await checkLedger(node.storage);
       assert.deepEqual(ledgerReport.problems, []);
+    } finally {
+      await app.close();
+      await node.close();
+    }
+  });
+});
+
+/** A letter of `count` A4 pages. */
+function letterOfPages(count: number): Uint8Array {
+  const kids = Array.from({ length: count }, (_, index) => `${index + 3} 0 R`).join(' ');
+  return buildPdf({
+    objects: [
+      { number: 1, body: '<< /Type /Catalog /Pages 2 0 R >>' },
+      { number: 2, body: `<< /Type /Pages /Kids [${kids}] /Count ${count} /MediaBox [0 0 595 842] >>` },
+      ...Array.from({ length: count }, (_, index) => ({
+        number: index + 3,
+        body: '<< /Type /Page /Parent 2 0 R >>',
+      })),
+    ],
+    trailer: '/Root 1 0 R',
+  });
+}
+
+test('stamping: a PDF with more pages than BUBUH_STAMP_PAGES_MAX is refused and its unit refunded', async (t) => {
+  await eachBackend(t, async (backend) => {
+    const node = await openTestNode(backend, { settings: { ...settings, BUBUH_STAMP_PAGES_MAX: 2 } });
+    const app = await buildApp(node, { bodyBytesMax: 1024 * 1024 });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const address = app.server.address();
+    assert.ok(address && typeof address === 'object');
+    const base = `http://127.0.0.1:${address.port}`;
+    try {
+      const alice = await signIn(node, '+6281200000011');
+      await grantQuota(node, alice.accountId, 1);
+      const headers = (key: string) => ({ authorization: `Bearer ${alice.token}`, 'idempotency-key': key });
+
+      const long = await fetch(`${base}/v1/stamps`, {
+        method: 'POST',
+        headers: headers('three-pages'),
+        body: form(letterOfPages(3), { doc_type: 'surat_perjanjian', page: '1' }, 'panjang.pdf'),
+      });
+      assert.equal(long.status, 422, await long.clone().text());
+      assert.deepEqual(((await long.json()) as { error: unknown }).error, {
+        code: 'PDF_TOO_MANY_PAGES',
+        message:
+          'This PDF has more than 2 pages (the limit of this service). Split the pages that need the e-meterai into a shorter PDF and upload it again.',
+        message_id:
+          'PDF ini memiliki lebih dari 2 halaman (batas layanan ini). Pisahkan halaman yang perlu dibubuhi meterai ke PDF yang lebih pendek lalu unggah kembali.',
+        details: { limit: 2 },
+      });
+      // Refused after the reserve (the pages are counted by the engine): the unit is back, and the
+      // history says why.
+      assert.equal(await available(node, alice.accountId), 1);
+      const history = (await (
+        await fetch(`${base}/v1/stamps`, { headers: { authorization: `Bearer ${alice.token}` } })
+      ).json()) as { items: Record<string, unknown>[] };
+      assert.deepEqual(
+        history.items.map((item) => [item['file_name'], item['status'], item['reason_code']]),
+        [['panjang.pdf', 'refunded', 'PDF_TOO_MANY_PAGES']],
+      );
+
+      // At the limit it stamps.
+      const short = await fetch(`${base}/v1/stamps`, {
+        method: 'POST',
+        headers: headers('two-pages'),
+        body: form(letterOfPages(2), { doc_type: 'surat_perjanjian' }, 'pendek.pdf'),
+      });
+      assert.equal(short.status, 201, await short.clone().text());
+      assert.equal(((await short.json()) as Record<string, unknown>)['page'], 2);
+      assert.equal(await available(node, alice.accountId), 0);
     } finally {
       await app.close();
       await node.close();
