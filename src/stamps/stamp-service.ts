@@ -172,6 +172,7 @@ export function createStampService(dependencies: StampServiceDependencies): Stam
   const fileStore =
     dependencies.fileStore ?? createDiskFileStore(config.filesDir ?? join(config.dataDir, 'files'));
   const inProgressByAccount = new Map<string, number>();
+  const pdfLimits = stampPdfLimits(config);
   const db = node.storage.db;
 
   const view = (row: HistoryRow): StampView => {
@@ -348,7 +349,7 @@ export function createStampService(dependencies: StampServiceDependencies): Stam
             signerFingerprint: dependencies.signerFingerprint,
             publicBaseUrl: config.publicBaseUrl,
             reservationTimeoutSeconds: config.stampReservationTimeoutSeconds,
-            pdfLimits: stampPdfLimits(config),
+            pdfLimits,
             clock,
           },
           {

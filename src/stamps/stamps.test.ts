@@ -50,14 +50,21 @@ function form(pdf: Uint8Array, fields: Record<string, string>, fileName = 'surat
   return body;
 }
 
+/** The node's app listening on a free local port, for tests that go over real HTTP. */
+async function listening(
+  node: BubuhNode,
+): Promise<{ app: Awaited<ReturnType<typeof buildApp>>; base: string }> {
+  const app = await buildApp(node, { bodyBytesMax: 1024 * 1024 });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const address = app.server.address();
+  assert.ok(address && typeof address === 'object');
+  return { app, base: `http://127.0.0.1:${address.port}` };
+}
+
 test('stamping over HTTP: stamps spend quota once, history tells each outcome, refusals refund, retries replay, owners only', async (t) => {
   await eachBackend(t, async (backend) => {
     const node = await openTestNode(backend, { settings });
-    const app = await buildApp(node, { bodyBytesMax: 1024 * 1024 });
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    const address = app.server.address();
-    assert.ok(address && typeof address === 'object');
-    const base = `http://127.0.0.1:${address.port}`;
+    const { app, base } = await listening(node);
     try {
       const alice = await signIn(node, '+6281200000001');
       const bob = await signIn(node, '+6281200000002');
@@ -269,11 +276,7 @@ function letterOfPages(count: number): Uint8Array {
 test('stamping: a PDF with more pages than BUBUH_STAMP_PAGES_MAX is refused and its unit refunded', async (t) => {
   await eachBackend(t, async (backend) => {
     const node = await openTestNode(backend, { settings: { ...settings, BUBUH_STAMP_PAGES_MAX: 2 } });
-    const app = await buildApp(node, { bodyBytesMax: 1024 * 1024 });
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    const address = app.server.address();
-    assert.ok(address && typeof address === 'object');
-    const base = `http://127.0.0.1:${address.port}`;
+    const { app, base } = await listening(node);
     try {
       const alice = await signIn(node, '+6281200000011');
       await grantQuota(node, alice.accountId, 1);
