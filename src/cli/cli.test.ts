@@ -69,14 +69,27 @@ test('bubuh serve answers /healthz and /readyz on a real socket and stops cleanl
   });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   try {
-    await new Promise<void>((resolve, reject) => {
+    const output = await new Promise<string>((resolve, reject) => {
       let output = '';
       child.stdout.on('data', (chunk: Buffer) => {
         output += chunk.toString();
-        if (output.includes('bubuh is serving')) resolve();
+        if (output.includes('bubuh is serving')) resolve(output);
       });
       child.on('exit', (code) => reject(new Error(`serve exited with ${code}: ${output}`)));
     });
+    // Started as `node bin/bubuh.js serve`, without the options `npm start` gives it: it says so.
+    const warning = output
+      .split('\n')
+      .map((line) => (line.startsWith('{') ? (JSON.parse(line) as Record<string, unknown>) : {}))
+      .find((entry) => 'missing' in entry);
+    assert.deepEqual(
+      { level: warning?.['level'], missing: warning?.['missing'], msg: warning?.['msg'] },
+      {
+        level: 40,
+        missing: ['--v8-pool-size=0'],
+        msg: 'started without the Node options bubuh serve is meant to run with (npm start uses them): node --v8-pool-size=0 bin/bubuh.js serve',
+      },
+    );
     const health = await fetch(`http://127.0.0.1:${port}/healthz`);
     assert.equal(health.status, 200);
     assert.deepEqual(await health.json(), { status: 'ok' });

@@ -26,6 +26,7 @@ import { createNodeStamper } from '../services/node-stamper.js';
 import { verifyDocument } from '../verify/verify-document.js';
 import { provisionDevelopmentQuota } from '../services/provision-development.js';
 import { buildApp } from '../http/app.js';
+import { missingServeNodeOptions, serveNodeOptions } from './serve-node-options.js';
 import { checkLedger } from '../ledger/check.js';
 import { createLogger } from '../logger.js';
 import { createNode } from '../node.js';
@@ -109,6 +110,13 @@ const serve: Command = async (config) => {
   // takes them (and admission answers at once) instead of dropping SYNs that clients resend only
   // after 1, 3 and 7 seconds. Node's default is 511.
   const address = await app.listen({ host: config.host, port: config.port, backlog: config.listenBacklog });
+  const missing = missingServeNodeOptions(process.execArgv, process.env['NODE_OPTIONS']);
+  if (missing.length > 0) {
+    logger.warn(
+      { missing },
+      `started without the Node options bubuh serve is meant to run with (npm start uses them): node ${serveNodeOptions.join(' ')} bin/bubuh.js serve`,
+    );
+  }
   logger.info(
     { address, storage: node.storage.description, mode: config.mode, expiredAtStart: expired },
     config.mode === 'development'

@@ -5,6 +5,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { serveNodeOptions } from '../cli/serve-node-options.js';
 
 const cliModule = fileURLToPath(new URL('../cli/main.js', import.meta.url));
 
@@ -19,7 +20,10 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Starts `bubuh serve` with `env`; an inherited DATABASE_URL or BUBUH_* never points it elsewhere. */
+/**
+ * Starts `bubuh serve` with `env` and the Node options `npm start` gives it, then `nodeArgs`; an
+ * inherited DATABASE_URL or BUBUH_* never points it elsewhere.
+ */
 export function startServe(
   env: Readonly<Record<string, string>>,
   nodeArgs: readonly string[] = [],
@@ -29,7 +33,12 @@ export function startServe(
   );
   return spawn(
     process.execPath,
-    [...nodeArgs, '-e', `import(${JSON.stringify(cliModule)}).then((m) => m.runCli(['serve']))`],
+    [
+      ...serveNodeOptions,
+      ...nodeArgs,
+      '-e',
+      `import(${JSON.stringify(cliModule)}).then((m) => m.runCli(['serve']))`,
+    ],
     {
       env: { ...inherited, ...env },
       stdio: ['ignore', 'ignore', 'inherit'],
