@@ -6,8 +6,8 @@
  * `--v8-pool-size=0`: V8's helper threads (garbage collection, background compilation) sized from the
  * machine — one fewer than its cores, at least one — instead of Node's fixed four. On the 2-core machine
  * of docs/benchmarks.md the four helpers competed for two cores with the event loop and the two stamping
- * threads; with one, `npm run bench:service` spent about 18 % less CPU a stamp in its closed loops and
- * 13 % less in its open loop (runs in ABBA order, 2026-11-25).
+ * threads; with one, `npm run bench:service` spent about 20 % less CPU a stamp in its closed loops and
+ * 14 % less in its open loop (runs in ABBA order, 2026-11-25).
  */
 export const serveNodeOptions: readonly string[] = ['--v8-pool-size=0'];
 
