@@ -105,6 +105,12 @@ export function createEnginePool(config: Config): EnginePool {
     idleTimeout: 60_000,
     workerData: { config },
     recordTiming: false,
+    // Tasks reach a thread as messages on its event loop, not through piscina's default Atomics.wait,
+    // which blocks the thread's loop whenever it holds no task: a stamping thread keeps work of its own
+    // between tasks (its open segment's idle close, `segment-writer.ts`), which that wait would freeze.
+    // Measured in three ABBA rounds of `bench:service` (docs/benchmarks.md): capacity ~5 % higher,
+    // the same CPU a stamp in the open loop.
+    atomics: 'disabled',
   });
   /** Tasks submitted and not yet finished: running (up to `threads`) and queued. */
   let inFlight = 0;
