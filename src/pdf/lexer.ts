@@ -189,7 +189,18 @@ export class Lexer {
 
   private readName(): TokenKind {
     const bytes = this.bytes;
-    let position = this.position + 1;
+    const start = this.position + 1;
+    let position = start;
+    // The usual name has no `#xx` escape: its text is its bytes, and most likely a recent one.
+    while (position < bytes.length && characterClass[bytes[position]!] === 0 && bytes[position] !== 0x23) {
+      position += 1;
+    }
+    if (position >= bytes.length || characterClass[bytes[position]!] !== 0) {
+      this.position = position;
+      this.text = recentLatin1(bytes, start, position);
+      return Token.name;
+    }
+    position = start;
     let text = '';
     while (position < bytes.length && characterClass[bytes[position]!] === 0) {
       let byte = bytes[position]!;
@@ -332,7 +343,7 @@ export class Lexer {
     while (position < bytes.length && characterClass[bytes[position]!] === 0) position += 1;
     // A stray delimiter (`)`, `>`, `{`, `}`) is returned as a one-character keyword for the parser to refuse.
     if (position === start) position += 1;
-    this.text = latin1(bytes, start, position);
+    this.text = recentLatin1(bytes, start, position);
     this.position = position;
     return Token.keyword;
   }
@@ -376,6 +387,32 @@ export class Lexer {
 const generationMax = 65535;
 
 /** The bytes `start..end` as a Latin-1 JS string (for short texts such as keywords). */
+/**
+ * Names and keywords seen lately, by a hash of their bytes. A PDF's vocabulary is small (`Type`, `Page`,
+ * `Length`, `obj`, `R`…), so most tokens find their text here instead of building it a character at a
+ * time: no allocation, and the string's own hash is already known to the maps it is looked up in next.
+ */
+const recentTexts: (string | undefined)[] = new Array<string | undefined>(1024);
+const recentTextBytesMax = 32;
+
+/** `latin1(bytes, start, end)`, the same string as last time when these bytes were seen lately. */
+export function recentLatin1(bytes: Uint8Array, start: number, end: number): string {
+  const length = end - start;
+  if (length > recentTextBytesMax) return latin1(bytes, start, end);
+  let hash = length;
+  for (let index = start; index < end; index += 1) hash = (Math.imul(hash, 31) + bytes[index]!) | 0;
+  const slot = (hash ^ (hash >>> 10)) & (recentTexts.length - 1);
+  const recent = recentTexts[slot];
+  if (recent !== undefined && recent.length === length) {
+    let index = 0;
+    while (index < length && recent.charCodeAt(index) === bytes[start + index]) index += 1;
+    if (index === length) return recent;
+  }
+  const text = latin1(bytes, start, end);
+  recentTexts[slot] = text;
+  return text;
+}
+
 export function latin1(bytes: Uint8Array, start: number, end: number): string {
   let text = '';
   for (let index = start; index < end; index += 1) text += String.fromCharCode(bytes[index]!);

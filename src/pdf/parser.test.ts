@@ -47,6 +47,32 @@ test('names with #xx escapes are decoded and interned', () => {
   assert.equal((parse('/') as PdfName).value, '');
 });
 
+test('names and keywords read back exactly however many share a slot of the recent-text cache', () => {
+  // 5,000 distinct names and keywords against a cache of 1,024 slots: every slot is shared by several,
+  // and each read must still give its own text (the cache compares the bytes, not only the hash).
+  const words = Array.from({ length: 5000 }, (_, index) => `N${index.toString(36)}x${(index * 7919) % 997}`);
+  const long = `L${'q'.repeat(40)}`; // past the cache's 32 bytes: built each time
+  for (let round = 0; round < 2; round += 1) {
+    const lexer = new Lexer(
+      latin1Bytes(`${words.map((word) => `/${word} ${word}`).join(' ')} /${long} ${long}`),
+    );
+    for (const word of words) {
+      assert.equal(lexer.next(), Token.name);
+      assert.equal(lexer.text, word);
+      assert.equal(lexer.next(), Token.keyword);
+      assert.equal(lexer.text, word);
+    }
+    assert.equal(lexer.next(), Token.name);
+    assert.equal(lexer.text, long);
+    assert.equal(lexer.next(), Token.keyword);
+    assert.equal(lexer.text, long);
+    assert.equal(lexer.next(), Token.end);
+  }
+  // Bytes above 0x7F keep their Latin-1 code points, escaped or not.
+  assert.equal((parse('/Caf\xe9') as PdfName).value, 'Caf\xe9');
+  assert.equal((parse('/Caf#e9') as PdfName).value, 'Caf\xe9');
+});
+
 test('literal strings: escapes, balanced parentheses, octal, line continuation, end-of-line', () => {
   assert.deepEqual(
     stringBytes(parse('(a\\nb\\rc\\td\\be\\ff\\(\\)\\\\)')),

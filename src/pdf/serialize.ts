@@ -181,9 +181,11 @@ export function dictEntriesSize(dict: PdfDict, skipKey: string | null = null, de
   checkDepth(depth);
   let size = 0;
   let count = 0;
-  for (const [key, item] of dict.entries) {
+  // Keys, then a lookup: iterating `[key, value]` pairs allocated an array per entry (measured with
+  // V8's sampling heap profiler), and every stamp sizes and writes a dozen dictionaries.
+  for (const key of dict.entries.keys()) {
     if (key === skipKey) continue;
-    size += nameSize(key) + 1 + objectSize(item, depth + 1);
+    size += nameSize(key) + 1 + objectSize(dict.entries.get(key)!, depth + 1);
     count += 1;
   }
   return size + Math.max(0, count - 1);
@@ -198,12 +200,12 @@ export function writeDictEntries(
 ): number {
   checkDepth(depth);
   let count = 0;
-  for (const [key, item] of dict.entries) {
+  for (const key of dict.entries.keys()) {
     if (key === skipKey) continue;
     if (count > 0) writer.writeByte(0x20);
     writeName(writer, key);
     writer.writeByte(0x20);
-    writeValue(writer, item, depth + 1);
+    writeValue(writer, dict.entries.get(key)!, depth + 1);
     count += 1;
   }
   return count;

@@ -134,10 +134,11 @@ function openForStamping(
   request: StampRequest,
   environment: StampEnvironment,
 ): PdfDocument {
+  // Plain properties (undefined when absent), not conditional spreads: see PdfDocument.decodeContext.
   return openPdf(bytes, {
-    ...(request.limits ? { limits: request.limits } : {}),
-    ...(request.password !== undefined ? { password: request.password } : {}),
-    ...(environment.inflate ? { inflate: environment.inflate } : {}),
+    limits: request.limits,
+    password: request.password,
+    inflate: environment.inflate,
     // AES initialisation vectors from the environment's source (a pooled CSPRNG on Node: one call per
     // 4 KB rather than one per encrypted string or stream).
     openSecurityHandler: (encrypt, firstId, password) =>
@@ -378,7 +379,7 @@ export async function stampDocument(
   const cms = await buildCmsSignature({
     contentDigest,
     signer: environment.signer,
-    ...(timeStamper ? { timeStamp: (value: Uint8Array) => timeStamper.timeStamp(value) } : {}),
+    timeStamp: timeStamper ? (value: Uint8Array) => timeStamper.timeStamp(value) : undefined,
   });
   if (timeStamper && 2 * cms.length > result.contentsLength - 2) {
     throw new BubuhError('TSA_TOKEN_TOO_LARGE', {
