@@ -59,10 +59,11 @@ const verdictSeverity: readonly Verdict[] = [
 const byteRangeMarker = new TextEncoder().encode('/ByteRange');
 
 function openDocument(bytes: Uint8Array, options: VerifyOptions): PdfDocument {
+  // Plain properties (undefined when absent), not conditional spreads: see PdfDocument.decodeContext.
   return openPdf(bytes, {
-    ...(options.limits ? { limits: options.limits } : {}),
-    ...(options.password !== undefined ? { password: options.password } : {}),
-    ...(options.inflate ? { inflate: options.inflate } : {}),
+    limits: options.limits,
+    password: options.password,
+    inflate: options.inflate,
     openSecurityHandler: (encrypt, firstId, password) =>
       openStandardSecurityHandler(encrypt, firstId, password),
   });
