@@ -386,7 +386,6 @@ export class Lexer {
 /** The largest generation number an indirect reference may have. */
 const generationMax = 65535;
 
-/** The bytes `start..end` as a Latin-1 JS string (for short texts such as keywords). */
 /**
  * Names and keywords seen lately, by a hash of their bytes. A PDF's vocabulary is small (`Type`, `Page`,
  * `Length`, `obj`, `R`…), so most tokens find their text here instead of building it a character at a
@@ -413,6 +412,7 @@ export function recentLatin1(bytes: Uint8Array, start: number, end: number): str
   return text;
 }
 
+/** The bytes `start..end` as a Latin-1 JS string (for short texts such as keywords). */
 export function latin1(bytes: Uint8Array, start: number, end: number): string {
   let text = '';
   for (let index = start; index < end; index += 1) text += String.fromCharCode(bytes[index]!);
