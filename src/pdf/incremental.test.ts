@@ -392,6 +392,34 @@ test('signature: /ByteRange is fixed width and exact, /Contents is a zero placeh
   assertPrefix(bytes, result.bytes);
 });
 
+test('appendedOnly: the same bytes after the base, offsets within the file, and the fill lands in place', () => {
+  for (const withEol of [true, false]) {
+    const { bytes: baseBytes, base } = classicFile(withEol);
+    const whole = new IncrementalUpdate(base, { fileIdentifier: newId });
+    addSignatureField(whole, 8);
+    const wholeResult = whole.build();
+    const part = new IncrementalUpdate(base, { fileIdentifier: newId });
+    addSignatureField(part, 8);
+    const partResult = part.build({ appendedOnly: true });
+    assert.equal(wholeResult.bytesStart, 0);
+    assert.equal(partResult.bytesStart, baseBytes.length);
+    assert.deepEqual(partResult.bytes, wholeResult.bytes.subarray(baseBytes.length));
+    assert.equal(partResult.bytes.length, partResult.addedBytes);
+    const opening = withEol ? '1 0 obj\n' : '\n1 0 obj\n';
+    assert.equal(latin1(partResult.bytes.subarray(0, opening.length)), opening, 'an added EOL is appended');
+    assert.deepEqual(partResult.byteRange, wholeResult.byteRange);
+    assert.equal(partResult.contentsOffset, wholeResult.contentsOffset);
+    assert.equal(partResult.startxref, wholeResult.startxref);
+    const cms = new Uint8Array([0x30, 0x82, 0xab, 0x01]);
+    fillSignature(wholeResult, cms);
+    fillSignature(partResult, cms);
+    assert.deepEqual(partResult.bytes, wholeResult.bytes.subarray(baseBytes.length));
+    const [, a, b] = partResult.byteRange!;
+    const start = partResult.bytesStart;
+    assert.equal(latin1(partResult.bytes.subarray(a - start, b - start)), '<3082AB0100000000>');
+  }
+});
+
 test('signature: a real detached CMS over the /ByteRange verifies with pdfsig; qpdf finds no fault', (t) => {
   const missing = missingTool('openssl', 'pdfsig', 'qpdf');
   if (missing) return t.skip(missing);

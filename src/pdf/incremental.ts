@@ -55,8 +55,19 @@ export interface IncrementalUpdateOptions {
   readonly compressXrefStream?: boolean;
 }
 
+export interface IncrementalUpdateBuildOptions {
+  /**
+   * Write only what the update appends (`bytesStart` is then the base's length), not a copy of the base
+   * followed by it. Offsets (`byteRange`, `contentsOffset`, `startxref`) are the file's all the same.
+   */
+  readonly appendedOnly?: boolean;
+}
+
 export interface IncrementalUpdateResult {
+  /** The whole file, or with `appendedOnly` the appended bytes alone (from `bytesStart` on). */
   readonly bytes: Uint8Array;
+  /** The file offset of `bytes[0]`: 0, or the base's length with `appendedOnly`. */
+  readonly bytesStart: number;
   /** `[0, a, b, c]`: everything except the `<hex>` of /Contents, delimiters included; null unsigned. */
   readonly byteRange: [number, number, number, number] | null;
   /** Offset of the `<` opening the /Contents placeholder; -1 without a signature. */
@@ -156,10 +167,11 @@ export class IncrementalUpdate {
     this.signed = true;
   }
 
-  build(): IncrementalUpdateResult {
+  build(options?: IncrementalUpdateBuildOptions): IncrementalUpdateResult {
     // An empty classic section is not valid syntax (qpdf calls it damaged), and a stamp always writes.
     if (this.objects.size === 0) throw new Error('IncrementalUpdate: an update with no objects');
     const base = this.base;
+    const bytesStart = options?.appendedOnly === true ? base.bytes.length : 0;
     const needsEol = !endsWithEol(base.bytes);
     const prefixLength = base.bytes.length + (needsEol ? 1 : 0);
     const planned = this.plan(prefixLength);
@@ -170,21 +182,24 @@ export class IncrementalUpdate {
     const total = xrefOffset + section.size;
     const signature = signatureLayout(planned, total);
 
-    const writer = new ByteWriter(total, total);
-    writer.writeBytes(base.bytes);
+    const writer = new ByteWriter(total - bytesStart, total - bytesStart);
+    if (bytesStart === 0) writer.writeBytes(base.bytes);
     if (needsEol) writer.writeByte(0x0a);
     for (const object of planned) {
-      assertOffset(writer, object.offset, 'object start');
+      assertOffset(writer, object.offset - bytesStart, 'object start');
       if (object.signature) writeSignatureObject(writer, object.ref, object.signature, signature.byteRange);
       else writeIndirectObject(writer, object.ref, object.value);
     }
-    assertOffset(writer, xrefOffset, 'cross-reference section');
+    assertOffset(writer, xrefOffset - bytesStart, 'cross-reference section');
     section.write(writer);
-    assertOffset(writer, total, 'end of file');
+    assertOffset(writer, total - bytesStart, 'end of file');
     const bytes = writer.toBytes();
-    if (signature.byteRange) assertPlaceholder(bytes, signature.contentsOffset, signature.contentsLength);
+    if (signature.byteRange) {
+      assertPlaceholder(bytes, signature.contentsOffset - bytesStart, signature.contentsLength);
+    }
     return {
       bytes,
+      bytesStart,
       byteRange: signature.byteRange,
       contentsOffset: signature.contentsOffset,
       contentsLength: signature.contentsLength,
@@ -561,7 +576,8 @@ function writeBigEndian(target: Uint8Array, start: number, width: number, value:
  */
 export function fillSignature(result: IncrementalUpdateResult, cmsDer: Uint8Array): void {
   if (!result.byteRange) throw new Error('fillSignature: the update has no signature placeholder');
-  const { bytes, contentsOffset, contentsLength } = result;
+  const { bytes, contentsLength } = result;
+  const contentsOffset = result.contentsOffset - result.bytesStart;
   const digitsMax = contentsLength - 2;
   if (2 * cmsDer.length > digitsMax) {
     throw new Error(

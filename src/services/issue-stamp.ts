@@ -42,7 +42,7 @@ export interface IssueStampDependencies {
 }
 
 /** What an engine answers: besides the result, where it stored the file and how large it is. */
-export type EngineStamped = StampResult & {
+export type EngineStamped = Omit<StampResult, 'original' | 'appended'> & {
   readonly fileBytes?: number;
   /** Where the engine stored the stamped file (stamps/file-store.ts), recorded in the outcome row. */
   readonly fileLocation?: string;
@@ -81,7 +81,7 @@ export interface IssueStampInput {
   readonly onStage?: (stage: 'reserve' | 'engine' | 'commit', ms: number) => void;
 }
 
-export interface IssuedStamp extends StampResult {
+export interface IssuedStamp extends Omit<StampResult, 'original' | 'appended'> {
   readonly serial: string;
   /** The transfer that spent the unit. */
   readonly transferId: string;
@@ -292,13 +292,21 @@ export async function issueStamp(
   );
   lap('commit');
   if (committed?.result === 'ok') {
+    // Named properties, not a spread: an in-process engine's `pdf` is joined from its parts on use.
     return {
-      ...stamped,
+      pdf: stamped.pdf,
+      contentDigest: stamped.contentDigest,
+      byteRange: stamped.byteRange,
+      pageNumber: stamped.pageNumber,
+      addedBytes: stamped.addedBytes,
+      normalised: stamped.normalised,
+      warnings: stamped.warnings,
       serial,
       transferId: spent,
       reservedAt,
       stampedAt: now,
       fileBytes: stampedFileBytes,
+      fileLocation: stamped.fileLocation,
     };
   }
   if (committed?.result === 'pending_transfer_expired') throw new BubuhError('STAMP_RESERVATION_EXPIRED');

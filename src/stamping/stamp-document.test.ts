@@ -529,6 +529,26 @@ test('AES-128 with --modify=annotate is stamped, stays encrypted and still decry
   if (toolSkipReason('pdfsig') === null) await assertPdfsigAllValid(path, 1);
 });
 
+test('the result in parts: the upload untouched, what the stamp appended, and their join made once', async () => {
+  const environment = fixedRandomEnvironment(fixedSignatureSigner(pki.signer));
+  const input = minimalPdf();
+  const result = await stampDocument(request(input), environment);
+  assert.equal(result.original, input, 'the upload itself, not a copy');
+  assert.equal(result.appended.length, result.addedBytes);
+  assert.deepEqual(result.pdf, concatBytes([input, result.appended]));
+  assert.equal(result.pdf, result.pdf, 'joined once, then kept');
+  assert.equal(result.byteRange[2] + result.byteRange[3], input.length + result.appended.length);
+  // A file whose cross-reference offset is wrong is rewritten first: the parts extend the rewrite.
+  const text = Buffer.from(input).toString('latin1');
+  const broken = latin1Bytes(text.replace(/startxref\n\d+/, 'startxref\n9'));
+  const repaired = await stampDocument(request(broken), environment);
+  assert.equal(repaired.normalised, true);
+  assert.notEqual(repaired.original, broken);
+  assert.equal(Buffer.from(repaired.original.subarray(0, 8)).toString('latin1'), '%PDF-1.4');
+  assert.deepEqual(repaired.pdf, concatBytes([repaired.original, repaired.appended]));
+  assert.equal(repaired.addedBytes, repaired.appended.length);
+});
+
 test('deterministic: fixed randomness, time and signature give identical bytes', async () => {
   const environment = fixedRandomEnvironment(fixedSignatureSigner(pki.signer));
   const first = await stampDocument(request(minimalPdf()), environment);

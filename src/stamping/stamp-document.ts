@@ -107,7 +107,15 @@ export interface StampEnvironment {
 }
 
 export interface StampResult {
+  /**
+   * The stamped file: `original` followed by `appended`, joined into one buffer on first use. A caller
+   * that writes the file (to a segment, a socket) should write the two parts instead and skip the copy.
+   */
   readonly pdf: Uint8Array;
+  /** The document the stamp extends: the upload itself, or its rewrite when `normalised`. */
+  readonly original: Uint8Array;
+  /** The bytes the stamp appended to `original` (its incremental updates). */
+  readonly appended: Uint8Array;
   /** SHA-256 of the bytes the signature covers (the registry binds the serial to it). */
   readonly contentDigest: Uint8Array;
   readonly byteRange: readonly [number, number, number, number];
@@ -368,12 +376,17 @@ export async function stampDocument(
     }
   }
   const { update, page } = planned;
-  const result = update.build();
+  // Only the appended bytes are written: the original is not copied (for a 17 MB scan, 17 MB a stamp).
+  const result = update.build({ appendedOnly: true });
   const byteRange = result.byteRange!;
-  const bytes = result.bytes;
+  const original = document.bytes;
+  const appended = result.bytes;
+  const start = result.bytesStart;
+  // The signed ranges [0, a) and [b, b + c): the original and the update up to /Contents, then the rest.
   const contentDigest = await environment.sha256([
-    bytes.subarray(byteRange[0], byteRange[0] + byteRange[1]),
-    bytes.subarray(byteRange[2], byteRange[2] + byteRange[3]),
+    original,
+    appended.subarray(0, byteRange[1] - start),
+    appended.subarray(byteRange[2] - start, byteRange[2] + byteRange[3] - start),
   ]);
   const timeStamper = environment.timeStamper;
   const cms = await buildCmsSignature({
@@ -388,23 +401,65 @@ export async function stampDocument(
     });
   }
   fillSignature(result, cms);
-  let output = bytes;
   if (request.longTerm === true) {
     const validationData = environment.validationData;
     if (validationData === undefined) throw new Error('stamp invariant: longTerm needs validationData');
-    const signed = openForStamping(bytes, request, environment);
-    output = appendValidationData(signed, validationData, {
+    const signed = openForStamping(concatenate(original, appended), request, environment);
+    const output = appendValidationData(signed, validationData, {
       fileIdentifier: environment.randomBytes(16),
       deflate: environment.deflate,
     });
+    return new StampOutput(output.subarray(0, original.length), output.subarray(original.length), {
+      contentDigest,
+      byteRange,
+      pageNumber: page.pageNumber,
+      normalised,
+      warnings: [...document.warnings],
+    });
   }
-  return {
-    pdf: output,
+  return new StampOutput(original, appended, {
     contentDigest,
     byteRange,
     pageNumber: page.pageNumber,
-    addedBytes: result.addedBytes + (output.length - bytes.length),
     normalised,
     warnings: [...document.warnings],
-  };
+  });
+}
+
+function concatenate(first: Uint8Array, second: Uint8Array): Uint8Array {
+  const whole = new Uint8Array(first.length + second.length);
+  whole.set(first);
+  whole.set(second, first.length);
+  return whole;
+}
+
+type StampFacts = Pick<StampResult, 'contentDigest' | 'byteRange' | 'pageNumber' | 'normalised' | 'warnings'>;
+
+/** A result whose `pdf` is joined from its two parts on first use (and then kept). */
+class StampOutput implements StampResult {
+  readonly contentDigest: Uint8Array;
+  readonly byteRange: readonly [number, number, number, number];
+  readonly pageNumber: number;
+  readonly addedBytes: number;
+  readonly normalised: boolean;
+  readonly warnings: readonly string[];
+  #whole: Uint8Array | null = null;
+
+  constructor(
+    readonly original: Uint8Array,
+    readonly appended: Uint8Array,
+    facts: StampFacts,
+  ) {
+    this.contentDigest = facts.contentDigest;
+    this.byteRange = facts.byteRange;
+    this.pageNumber = facts.pageNumber;
+    this.addedBytes = appended.length;
+    this.normalised = facts.normalised;
+    this.warnings = facts.warnings;
+  }
+
+  get pdf(): Uint8Array {
+    this.#whole ??= concatenate(this.original, this.appended);
+    return this.#whole;
+  }
 }

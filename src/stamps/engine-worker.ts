@@ -16,7 +16,7 @@ import { type ConfiguredStampEnvironment, createStampEnvironment } from '../serv
 import { configuredPkiPaths } from '../pki/key-files.js';
 import { createSignerRenewal, type SignerRenewal } from '../pki/signer-renewal.js';
 import { crlFileRevocationCheck } from '../pki/signer-revocation.js';
-import type { EngineOutcome, EngineTask, VerifyTask } from './engine-pool.js';
+import type { EngineOutcome, EngineStampResult, EngineTask, VerifyTask } from './engine-pool.js';
 import { formatLocation, SegmentWriter } from './segment-writer.js';
 import { lowerCurrentThreadPriority } from './thread-priority.js';
 
@@ -47,6 +47,7 @@ function workerSignerRenewal(config: Config): SignerRenewal<ConfiguredStampEnvir
 
 /** This thread's segments of stamped files. */
 const segments = new SegmentWriter();
+const emptyBytes = new Uint8Array(0);
 
 export default async function stampTask(task: EngineTask): Promise<EngineOutcome> {
   const started = Date.now();
@@ -61,32 +62,36 @@ export default async function stampTask(task: EngineTask): Promise<EngineOutcome
   environment ??= workerSignerRenewal((workerData as { config: Config }).config);
   try {
     const { result, signerFingerprint } = await environment.use(async (built) => ({
-      result: await stampDocument(
-        { ...task.request, signingTime: new Date(task.signingTimeMs) },
-        built.environment,
-      ),
+      result: await stampDocument(task.request, built.environment),
       signerFingerprint: built.signerFingerprint,
     }));
     const runMs = Date.now() - started;
     // Written and fsync'd here, before the main thread commits: a stamped row always has its file. The
     // write and the fsync run on the thread pool, so while this file reaches the disk the thread stamps
     // the next task (the pool gives each thread BUBUH_STAMP_TASKS_PER_THREAD tasks at once); the tasks
-    // waiting for the disk share one fdatasync of the thread's segment.
+    // waiting for the disk share one fdatasync of the thread's segment. The file is written as its two
+    // parts, the upload and what the stamp appended, never joined into one buffer here.
     const location =
       task.outputDirectory === undefined
         ? undefined
-        : await segments.append(task.outputDirectory, result.pdf);
-    const fileBytes = result.pdf.length;
-    const pdf = task.returnPdf ? result.pdf : new Uint8Array(0);
+        : await segments.append(task.outputDirectory, [result.original, result.appended]);
+    // Named properties only: spreading `result` would join its parts (its `pdf` is a getter) and send
+    // them to the main thread.
+    const answer: EngineStampResult = {
+      pdf: task.returnPdf ? result.pdf : emptyBytes,
+      contentDigest: result.contentDigest,
+      byteRange: result.byteRange,
+      pageNumber: result.pageNumber,
+      addedBytes: result.addedBytes,
+      normalised: result.normalised,
+      warnings: result.warnings,
+      fileBytes: result.original.length + result.appended.length,
+      fileLocation: location === undefined ? undefined : formatLocation(location),
+      signerFingerprint,
+    };
     return {
       ok: true,
-      result: {
-        ...result,
-        pdf,
-        fileBytes,
-        ...(location === undefined ? {} : { fileLocation: formatLocation(location) }),
-        signerFingerprint,
-      },
+      result: answer,
       queuedMs: started - task.queuedAt,
       runMs,
       syncMs: Date.now() - started - runMs,

@@ -72,6 +72,28 @@ test('segment writer: concurrent appends get consecutive offsets in one segment 
   writer.close();
 });
 
+test('segment writer: a file given in parts is written as their concatenation at its offset', async (t) => {
+  const root = await scratch(t);
+  const store = createDiskFileStore(root);
+  const expiresAt = 500 * HOUR_MS - 1;
+  const directory = await store.directoryFor(expiresAt);
+  const writer = new SegmentWriter();
+  const first = await writer.append(directory, bytesOf(10, 1));
+  const parts = [bytesOf(70_001, 2), bytesOf(0, 3), bytesOf(6_000, 4)];
+  const second = await writer.append(directory, parts);
+  const third = await writer.append(directory, [bytesOf(5, 5)]);
+  assert.equal(second.offset, 10);
+  assert.equal(third.offset, 10 + 76_001);
+  const joined = new Uint8Array(76_001);
+  joined.set(parts[0]!);
+  joined.set(parts[2]!, 70_001);
+  const file = { id: '0'.repeat(32), expiresAt, location: formatLocation(second), bytes: 76_001 };
+  assert.deepEqual(await store.get(file), joined);
+  assert.equal((await stat(join(directory, second.segment))).size, 10 + 76_001 + 5);
+  assert.equal(first.segment, second.segment);
+  writer.close();
+});
+
 test('segment writer: a new segment for a new hour, when one is full, after an error, and after idling', async (t) => {
   const root = await scratch(t);
   const writer = new SegmentWriter({ segmentBytesMax: 100, idleCloseMs: 50 });

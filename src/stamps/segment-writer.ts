@@ -16,7 +16,7 @@
  * one. Bytes of a stamp that did not commit stay unreferenced (the service overwrites them with zeros)
  * and go with their hour's directory.
  */
-import { writeSync } from 'node:fs';
+import { writeSync, writevSync } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
@@ -122,6 +122,25 @@ export interface SegmentWriterStats {
   syncs: number;
 }
 
+/**
+ * Writes `parts` one after the other at `offset`: one `pwritev` for all of them, then, should it write
+ * less (a signal, a full disk), the rest part by part.
+ */
+function writeParts(fd: number, parts: readonly Uint8Array[], length: number, offset: number): void {
+  let written = writevSync(fd, parts as Uint8Array[], offset);
+  if (written === length) return;
+  let start = 0;
+  for (const part of parts) {
+    const end = start + part.length;
+    if (written < end) {
+      let at = written - start;
+      while (at < part.length) at += writeSync(fd, part, at, part.length - at, offset + start + at);
+      written = end;
+    }
+    start = end;
+  }
+}
+
 export class SegmentWriter {
   private current: Segment | null = null;
   private sequence = 0;
@@ -140,12 +159,15 @@ export class SegmentWriter {
    * Appends `bytes` to this thread's segment in `directory` (which must exist) and resolves with the
    * file's location once the bytes are on disk.
    */
-  async append(directory: string, bytes: Uint8Array): Promise<SegmentLocation> {
+  async append(directory: string, file: Uint8Array | readonly Uint8Array[]): Promise<SegmentLocation> {
+    const parts: readonly Uint8Array[] = file instanceof Uint8Array ? [file] : file;
+    let length = 0;
+    for (const part of parts) length += part.length;
     let segment = this.current;
     if (
       segment === null ||
       segment.directory !== directory ||
-      (segment.next > 0 && segment.next + bytes.length > this.segmentBytesMax)
+      (segment.next > 0 && segment.next + length > this.segmentBytesMax)
     ) {
       if (segment !== null) this.retire(segment);
       this.sequence += 1;
@@ -154,17 +176,14 @@ export class SegmentWriter {
       this.stats.segments += 1;
     }
     const offset = segment.next;
-    segment.next += bytes.length;
+    segment.next += length;
     segment.appending += 1;
     try {
       const handle = await segment.file;
       // Positional writes: appends in flight at once never touch the same bytes. Written from this
       // thread (a stamping thread's, never the event loop's): copying a file into the page cache takes
       // microseconds, less than handing it to libuv's pool and being woken again.
-      let written = 0;
-      while (written < bytes.length) {
-        written += writeSync(handle.fd, bytes, written, bytes.length - written, offset + written);
-      }
+      writeParts(handle.fd, parts, length, offset);
       await segment.synced();
       return { segment: segment.name, offset };
     } catch (error) {
