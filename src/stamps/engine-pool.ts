@@ -43,6 +43,11 @@ export type EngineStampResult = Omit<StampResult, 'original' | 'appended'> & {
 export interface EngineStampOptions {
   readonly outputDirectory?: string;
   readonly returnPdf?: boolean;
+  /**
+   * Move `request.pdf` to the thread instead of copying it (the caller's view is empty afterwards),
+   * when it is a whole ArrayBuffer of its own; a view into a larger buffer is copied as usual.
+   */
+  readonly transferPdf?: boolean;
 }
 
 export interface VerifyTask {
@@ -89,6 +94,14 @@ export interface EnginePool {
    */
   onError?: (error: unknown) => void;
   close(): Promise<void>;
+}
+
+/** The ArrayBuffer `bytes` spans exactly, or null when it is a view into a larger (or shared) one. */
+function wholeArrayBuffer(bytes: Uint8Array): ArrayBuffer | null {
+  const buffer = bytes.buffer;
+  return buffer instanceof ArrayBuffer && bytes.byteOffset === 0 && bytes.byteLength === buffer.byteLength
+    ? buffer
+    : null;
 }
 
 export function enginePoolThreads(config: Config): number {
@@ -142,13 +155,15 @@ export function createEnginePool(config: Config): EnginePool {
       let outcome: EngineOutcome;
       try {
         // Plain properties, no spreads: an object literal with a spread is slow to build on Node 20.
-        outcome = await pool.run({
+        const task: EngineTask = {
           request,
           deadline: queuedAt + config.stampDeadlineMs,
           queuedAt,
           outputDirectory: options.outputDirectory,
           returnPdf: options.returnPdf ?? options.outputDirectory === undefined,
-        } satisfies EngineTask);
+        };
+        const movable = options.transferPdf === true ? wholeArrayBuffer(request.pdf) : null;
+        outcome = await (movable === null ? pool.run(task) : pool.run(task, { transferList: [movable] }));
       } catch (error) {
         if (error instanceof Error && /queue is full/i.test(error.message)) throw busy(serviceMs);
         throw error;

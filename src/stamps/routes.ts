@@ -491,6 +491,8 @@ export async function stampRoutes(app: FastifyInstance, node: BubuhNode): Promis
           metadata: upload.metadata,
           idempotencyKey,
           returnPdf: wantsPdf(request),
+          // The upload is not read again here: it moves to the stamping thread, not copied.
+          transferPdf: true,
         });
         reply.status(201).header('location', `/v1/stamps/${outcome.view.id}`);
         if (outcome.replayed) reply.header('idempotent-replayed', 'true');

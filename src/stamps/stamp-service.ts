@@ -69,6 +69,11 @@ export interface StampCommand {
   readonly idempotencyKey?: string;
   /** The caller wants the stamped bytes in the answer (otherwise they stay in the file store). */
   readonly returnPdf?: boolean;
+  /**
+   * The caller will not read `pdf` again: its buffer moves to the stamping thread instead of being
+   * copied there, and is empty here afterwards. Not for a caller that retries with the same bytes.
+   */
+  readonly transferPdf?: boolean;
   /** Called once a unit is reserved for this stamp (its history row now exists under `stampId`). */
   readonly onReserved?: (stampId: string) => void;
 }
@@ -337,6 +342,7 @@ export function createStampService(dependencies: StampServiceDependencies): Stam
               const result = await pool.stamp(request, {
                 outputDirectory,
                 returnPdf: command.returnPdf ?? false,
+                transferPdf: command.transferPdf === true,
               });
               stored = {
                 id: stampId,

@@ -14,7 +14,7 @@ import { buildPdf, minimalPdf } from '../pdf/fixture-builder.js';
 import { loadDevPki } from '../pki/key-files.js';
 import { generateSerial, isValidSerial } from '../seal/serial.js';
 import { parseLocation } from './segment-writer.js';
-import { eachBackend } from '../testing/backends.js';
+import { disposeBackend, eachBackend, openFreshBackend } from '../testing/backends.js';
 import { mintQuota } from '../testing/quota.js';
 import { verifyDocument } from '../verify/verify-document.js';
 import { batchServiceOf } from './routes.js';
@@ -388,6 +388,41 @@ test('stamping: a stamped file is deleted after its retention and then answers 4
       await node.close();
     }
   });
+});
+
+test('stamping pool: an upload asked to move goes to the thread (empty here after), a view into a larger buffer is copied', async (t) => {
+  const backend = await openFreshBackend('sqlite');
+  assert.ok(backend, 'the embedded database always opens');
+  t.after(() => disposeBackend(backend));
+  const node = await openTestNode(backend, { settings });
+  const { createEnginePool } = await import('./engine-pool.js');
+  const pool = createEnginePool(node.config);
+  try {
+    const request = (pdf: Uint8Array) => {
+      const serial = generateSerial(randomBytes);
+      return { pdf, serial, verifyUrl: `https://meterai.example.id/s/${serial}`, signingTime: new Date() };
+    };
+    const upload = letter('moved').slice();
+    const copy = upload.slice();
+    const moved = await pool.stamp(request(upload), { transferPdf: true });
+    assert.equal(upload.byteLength, 0, 'the upload moved to the stamping thread');
+    assert.deepEqual(moved.pdf.subarray(0, copy.length), copy, 'and was stamped');
+    assert.equal(moved.pdf.length, copy.length + moved.addedBytes);
+
+    const larger = new Uint8Array(copy.length + 10);
+    larger.set(copy, 5);
+    const view = larger.subarray(5, 5 + copy.length);
+    const copied = await pool.stamp(request(view), { transferPdf: true });
+    assert.deepEqual(view, copy, 'a view into a larger buffer stays where it was');
+    assert.deepEqual(copied.pdf.subarray(0, copy.length), copy);
+
+    const kept = copy.slice();
+    await pool.stamp(request(kept));
+    assert.deepEqual(kept, copy, 'without transferPdf the upload is copied');
+  } finally {
+    await pool.close();
+    await node.close();
+  }
 });
 
 test('bulk stamping: files and a ZIP, one rule for all and one per file, each file stamped, refunded or refused on its own', async (t) => {
