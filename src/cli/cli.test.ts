@@ -43,7 +43,10 @@ test('migrate and ledger check on a fresh data directory', () => {
   const data = mkdtempSync(join(tmpdir(), 'bubuh-cli-'));
   const migrated = bubuh(['migrate', '--data', data]);
   assert.equal(migrated.status, 0, migrated.stderr);
-  assert.equal(migrated.stdout, `sqlite ${join(data, 'bubuh.sqlite')}: schema at 0008_stamp_file_segments\n`);
+  assert.equal(
+    migrated.stdout,
+    `sqlite ${join(data, 'bubuh.sqlite')}: schema at 0009_no_registry_digest_index\n`,
+  );
   const checked = bubuh(['ledger', 'check', '--data', data, '--json']);
   assert.equal(checked.status, 0, checked.stderr);
   assert.deepEqual(JSON.parse(checked.stdout), {

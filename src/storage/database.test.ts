@@ -127,3 +127,27 @@ test('SQLite: the page cache is 4,000 KiB unless BUBUH_SQLITE_CACHE_KIB says oth
     rmSync(dataDir, { recursive: true, force: true });
   }
 });
+
+test('the registry has no index on the document digest (nothing looks a stamp up by it); an upgrade drops it', async (t) => {
+  await eachBackend(t, async (backend) => {
+    const db = backend.storage.db;
+    const schema = backend.openOptions.postgresSchema;
+    const registryIndexes = async (): Promise<string[]> =>
+      schema
+        ? (
+            await sql<{ name: string }>`select indexname as name from pg_indexes
+              where schemaname = ${schema} and tablename = 'stamp_registry' order by indexname`.execute(db)
+          ).rows.map((row) => row.name)
+        : (
+            await sql<{ name: string }>`select name from sqlite_master
+              where type = 'index' and tbl_name = 'stamp_registry' order by name`.execute(db)
+          ).rows.map((row) => row.name);
+    const keyOnly = schema ? ['stamp_registry_pkey'] : ['sqlite_autoindex_stamp_registry_1'];
+    assert.deepEqual(await registryIndexes(), keyOnly);
+    const { noRegistryDigestIndexMigration } = await import('./migrations/0009_no_registry_digest_index.js');
+    await noRegistryDigestIndexMigration.down!(db);
+    assert.deepEqual((await registryIndexes()).sort(), [...keyOnly, 'stamp_registry_digest'].sort());
+    await noRegistryDigestIndexMigration.up(db);
+    assert.deepEqual(await registryIndexes(), keyOnly);
+  });
+});

@@ -5,6 +5,7 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
 import { apiKeysMigration } from './migrations/0007_api_keys.js';
 import { stampFileSegmentsMigration } from './migrations/0008_stamp_file_segments.js';
+import { noRegistryDigestIndexMigration } from './migrations/0009_no_registry_digest_index.js';
 
 const migrations: Record<string, Migration> = {
   '0001_ledger': {
@@ -385,6 +386,7 @@ const migrations: Record<string, Migration> = {
   },
   '0007_api_keys': apiKeysMigration,
   '0008_stamp_file_segments': stampFileSegmentsMigration,
+  '0009_no_registry_digest_index': noRegistryDigestIndexMigration,
 };
 
 class InCodeMigrations implements MigrationProvider {
