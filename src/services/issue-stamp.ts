@@ -292,7 +292,8 @@ export async function issueStamp(
   );
   lap('commit');
   if (committed?.result === 'ok') {
-    // Named properties, not a spread: an in-process engine's `pdf` is joined from its parts on use.
+    // Named properties, not a spread, which would leave out an in-process engine's `pdf` (a getter of
+    // its result's class that joins the parts) and keep the parts.
     return {
       pdf: stamped.pdf,
       contentDigest: stamped.contentDigest,

@@ -75,8 +75,8 @@ export default async function stampTask(task: EngineTask): Promise<EngineOutcome
       task.outputDirectory === undefined
         ? undefined
         : await segments.append(task.outputDirectory, [result.original, result.appended]);
-    // Named properties only: spreading `result` would join its parts (its `pdf` is a getter) and send
-    // them to the main thread.
+    // Named properties only: a spread of `result` would send its parts (`original`, `appended`) to the
+    // main thread and leave out `pdf`, a getter of its class that joins them.
     const answer: EngineStampResult = {
       pdf: task.returnPdf ? result.pdf : emptyBytes,
       contentDigest: result.contentDigest,
