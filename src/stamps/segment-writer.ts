@@ -156,8 +156,8 @@ export class SegmentWriter {
   }
 
   /**
-   * Appends `bytes` to this thread's segment in `directory` (which must exist) and resolves with the
-   * file's location once the bytes are on disk.
+   * Appends a file (its bytes, or its parts one after another) to this thread's segment in `directory`
+   * (which must exist) and resolves with the file's location once the bytes are on disk.
    */
   async append(directory: string, file: Uint8Array | readonly Uint8Array[]): Promise<SegmentLocation> {
     const parts: readonly Uint8Array[] = file instanceof Uint8Array ? [file] : file;
