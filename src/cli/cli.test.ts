@@ -45,7 +45,7 @@ test('migrate and ledger check on a fresh data directory', () => {
   assert.equal(migrated.status, 0, migrated.stderr);
   assert.equal(
     migrated.stdout,
-    `sqlite ${join(data, 'bubuh.sqlite')}: schema at 0009_no_registry_digest_index\n`,
+    `sqlite ${join(data, 'bubuh.sqlite')}: schema at 0010_partial_stamps_batch_index\n`,
   );
   const checked = bubuh(['ledger', 'check', '--data', data, '--json']);
   assert.equal(checked.status, 0, checked.stderr);

@@ -151,3 +151,28 @@ test('the registry has no index on the document digest (nothing looks a stamp up
     assert.deepEqual(await registryIndexes(), keyOnly);
   });
 });
+
+test('the index on stamps.batch_id holds bulk jobs only, and the history of one job still uses it', async (t) => {
+  await eachBackend(t, async (backend) => {
+    const db = backend.storage.db;
+    const schema = backend.openOptions.postgresSchema;
+    if (schema) {
+      const { rows } = await sql<{ indexdef: string }>`select indexdef from pg_indexes
+        where schemaname = ${schema} and indexname = 'stamps_batch'`.execute(db);
+      assert.match(rows[0]?.indexdef ?? '', /\(batch_id\) WHERE \(batch_id IS NOT NULL\)$/);
+      return;
+    }
+    const { rows } = await sql<{ sql: string }>`select sql from sqlite_master
+      where type = 'index' and name = 'stamps_batch'`.execute(db);
+    assert.equal(
+      rows[0]?.sql,
+      'CREATE INDEX "stamps_batch" on "stamps" ("batch_id") where "batch_id" is not null',
+    );
+    const plan = await sql<{ detail: string }>`explain query plan
+      select id from stamps where batch_id = ${'b1'}`.execute(db);
+    assert.deepEqual(
+      plan.rows.map((row) => row.detail),
+      ['SEARCH stamps USING INDEX stamps_batch (batch_id=?)'],
+    );
+  });
+});

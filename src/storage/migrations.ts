@@ -6,6 +6,7 @@ import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } fr
 import { apiKeysMigration } from './migrations/0007_api_keys.js';
 import { stampFileSegmentsMigration } from './migrations/0008_stamp_file_segments.js';
 import { noRegistryDigestIndexMigration } from './migrations/0009_no_registry_digest_index.js';
+import { partialStampsBatchIndexMigration } from './migrations/0010_partial_stamps_batch_index.js';
 
 const migrations: Record<string, Migration> = {
   '0001_ledger': {
@@ -387,6 +388,7 @@ const migrations: Record<string, Migration> = {
   '0007_api_keys': apiKeysMigration,
   '0008_stamp_file_segments': stampFileSegmentsMigration,
   '0009_no_registry_digest_index': noRegistryDigestIndexMigration,
+  '0010_partial_stamps_batch_index': partialStampsBatchIndexMigration,
 };
 
 class InCodeMigrations implements MigrationProvider {
