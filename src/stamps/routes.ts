@@ -158,14 +158,12 @@ interface FormLimits {
   readonly totalBytesMax: number;
 }
 
-function cleanFileName(name: string | undefined): string {
-  // Control characters and path separators become '_': the name is shown and used in downloads.
-  const cleaned = Array.from(name || 'document.pdf', (char) => {
-    const code = char.charCodeAt(0);
-    return code < 0x20 || code === 0x7f || char === '/' || char === '\\' ? '_' : char;
-  }).join('');
-  return cleaned.slice(-200);
+/** An upload's name as shown and used in downloads: control characters and path separators become '_'. */
+export function cleanFileName(name: string | undefined): string {
+  return (name || 'document.pdf').replace(unsafeFileNameCharacters, '_').slice(-200);
 }
+/** Control characters (C0, DEL and C1: Unicode's Cc) and both path separators. */
+const unsafeFileNameCharacters = /[\p{Cc}/\\]/gu;
 
 /** Reads a multipart form: its fields and files, each file's size checked as it streams in. */
 async function readForm(

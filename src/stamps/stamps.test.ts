@@ -17,7 +17,7 @@ import { parseLocation } from './segment-writer.js';
 import { disposeBackend, eachBackend, openFreshBackend } from '../testing/backends.js';
 import { mintQuota } from '../testing/quota.js';
 import { verifyDocument } from '../verify/verify-document.js';
-import { batchServiceOf } from './routes.js';
+import { batchServiceOf, cleanFileName } from './routes.js';
 
 const settings = { BUBUH_STAMP_WORKERS: 1 } as const;
 
@@ -388,6 +388,17 @@ test('stamping: a stamped file is deleted after its retention and then answers 4
       await node.close();
     }
   });
+});
+
+test('file names: control characters and path separators become _, at most the last 200 units, a default when empty', () => {
+  assert.equal(cleanFileName('surat pernyataan.pdf'), 'surat pernyataan.pdf');
+  assert.equal(cleanFileName('a/b\\c\u0000d\u001fe\u007ff\u0085g\u00a0h.pdf'), 'a_b_c_d_e_f_g\u00a0h.pdf');
+  assert.equal(cleanFileName('lamaran 📄 ñ.pdf'), 'lamaran 📄 ñ.pdf');
+  assert.equal(cleanFileName(undefined), 'document.pdf');
+  assert.equal(cleanFileName(''), 'document.pdf');
+  const long = `${'x'.repeat(300)}.pdf`;
+  assert.equal(cleanFileName(long), long.slice(-200));
+  assert.equal(cleanFileName(long).length, 200);
 });
 
 test('stamping pool: an upload asked to move goes to the thread (empty here after), a view into a larger buffer is copied', async (t) => {
