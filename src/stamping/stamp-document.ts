@@ -10,6 +10,7 @@
  * object copied verbatim — because a signature appended onto a broken /Prev chain would be validated
  * against a revision that validators themselves must repair. The result says so (`normalised`).
  */
+import { concatBytes } from '../bytes.js';
 import { BubuhError } from '../errors.js';
 import {
   buildCmsSignature,
@@ -401,36 +402,22 @@ export async function stampDocument(
     });
   }
   fillSignature(result, cms);
-  if (request.longTerm === true) {
-    const validationData = environment.validationData;
-    if (validationData === undefined) throw new Error('stamp invariant: longTerm needs validationData');
-    const signed = openForStamping(concatenate(original, appended), request, environment);
-    const output = appendValidationData(signed, validationData, {
-      fileIdentifier: environment.randomBytes(16),
-      deflate: environment.deflate,
-    });
-    return new StampOutput(output.subarray(0, original.length), output.subarray(original.length), {
-      contentDigest,
-      byteRange,
-      pageNumber: page.pageNumber,
-      normalised,
-      warnings: [...document.warnings],
-    });
-  }
-  return new StampOutput(original, appended, {
+  const facts: StampFacts = {
     contentDigest,
     byteRange,
     pageNumber: page.pageNumber,
     normalised,
     warnings: [...document.warnings],
+  };
+  if (request.longTerm !== true) return new StampOutput(original, appended, facts);
+  const validationData = environment.validationData;
+  if (validationData === undefined) throw new Error('stamp invariant: longTerm needs validationData');
+  const signed = openForStamping(concatBytes([original, appended]), request, environment);
+  const output = appendValidationData(signed, validationData, {
+    fileIdentifier: environment.randomBytes(16),
+    deflate: environment.deflate,
   });
-}
-
-function concatenate(first: Uint8Array, second: Uint8Array): Uint8Array {
-  const whole = new Uint8Array(first.length + second.length);
-  whole.set(first);
-  whole.set(second, first.length);
-  return whole;
+  return new StampOutput(output.subarray(0, original.length), output.subarray(original.length), facts);
 }
 
 type StampFacts = Pick<StampResult, 'contentDigest' | 'byteRange' | 'pageNumber' | 'normalised' | 'warnings'>;
@@ -459,7 +446,7 @@ class StampOutput implements StampResult {
   }
 
   get pdf(): Uint8Array {
-    this.#whole ??= concatenate(this.original, this.appended);
+    this.#whole ??= concatBytes([this.original, this.appended]);
     return this.#whole;
   }
 }

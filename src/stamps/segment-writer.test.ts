@@ -17,6 +17,13 @@ async function scratch(t: { after: (fn: () => Promise<void>) => void }): Promise
 /** `length` bytes, all `fill`. */
 const bytesOf = (length: number, fill: number) => new Uint8Array(length).fill(fill);
 
+/** A scratch file store, the directory of the hour that `expiresAt` falls in, and a segment writer. */
+async function hourOfStore(t: { after: (fn: () => Promise<void>) => void }, expiresAt: number) {
+  const root = await scratch(t);
+  const store = createDiskFileStore(root);
+  return { root, store, directory: await store.directoryFor(expiresAt), writer: new SegmentWriter() };
+}
+
 test('locations: only `<segment>@<offset>` of a segment name this store makes parses', () => {
   assert.equal(formatLocation({ segment: '1a-2-0f3e-1.seg', offset: 4096 }), '1a-2-0f3e-1.seg@4096');
   assert.deepEqual(parseLocation('1a-2-0f3e-1.seg@4096'), { segment: '1a-2-0f3e-1.seg', offset: 4096 });
@@ -37,12 +44,9 @@ test('locations: only `<segment>@<offset>` of a segment name this store makes pa
 });
 
 test('segment writer: concurrent appends get consecutive offsets in one segment and read back exactly', async (t) => {
-  const root = await scratch(t);
-  const store = createDiskFileStore(root);
   const expiresAt = 500 * HOUR_MS - 1;
-  const directory = await store.directoryFor(expiresAt);
+  const { root, store, directory, writer } = await hourOfStore(t, expiresAt);
   assert.equal(directory, join(root, '500'));
-  const writer = new SegmentWriter();
   const sizes = [100, 33_000, 1, 4096, 70_001, 7, 512, 9_999, 2, 65_536, 300, 12, 5_000, 42, 1_000, 8];
   const files = sizes.map((size, index) => bytesOf(size, index + 1));
   const locations = await Promise.all(files.map((file) => writer.append(directory, file)));
@@ -73,11 +77,8 @@ test('segment writer: concurrent appends get consecutive offsets in one segment 
 });
 
 test('segment writer: a file given in parts is written as their concatenation at its offset', async (t) => {
-  const root = await scratch(t);
-  const store = createDiskFileStore(root);
   const expiresAt = 500 * HOUR_MS - 1;
-  const directory = await store.directoryFor(expiresAt);
-  const writer = new SegmentWriter();
+  const { store, directory, writer } = await hourOfStore(t, expiresAt);
   const first = await writer.append(directory, bytesOf(10, 1));
   const parts = [bytesOf(70_001, 2), bytesOf(0, 3), bytesOf(6_000, 4)];
   const second = await writer.append(directory, parts);
@@ -138,11 +139,8 @@ test('segment writer: a new segment for a new hour, when one is full, after an e
 });
 
 test('file store: segment files read and zeroed in place, files of their own still served, hours swept whole', async (t) => {
-  const root = await scratch(t);
-  const store = createDiskFileStore(root);
   const expiresAt = 10 * HOUR_MS - 5;
-  const directory = await store.directoryFor(expiresAt);
-  const writer = new SegmentWriter();
+  const { root, store, directory, writer } = await hourOfStore(t, expiresAt);
   const kept = await writer.append(directory, bytesOf(30, 0x25));
   const dropped = await writer.append(directory, bytesOf(20, 0x41));
   const after = await writer.append(directory, bytesOf(10, 0x42));
