@@ -70,6 +70,11 @@ test('object identifiers encode the first two arcs together and the rest base 12
   assert.throws(() => objectIdentifier('1.40'), /invariant/);
   assert.throws(() => objectIdentifier('3.1'), /invariant/);
   assert.throws(() => objectIdentifier('1.2.x'), /invariant/);
+  // Encodings are kept and handed out again: a second call gives the same bytes, a refused one is
+  // refused again.
+  assert.equal(hex(objectIdentifier('1.2.840.113549.1.7.2')), '06092a864886f70d010702');
+  assert.equal(hex(objectIdentifier('2.999.3')), '0603883703');
+  assert.throws(() => objectIdentifier('1.40'), /invariant/);
 });
 
 test('object identifiers and integers agree with asn1js for arbitrary values', () => {

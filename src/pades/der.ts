@@ -203,8 +203,24 @@ export function unsignedInteger(magnitude: Uint8Array): Uint8Array {
   return element(Tag.integer, trimmed);
 }
 
-/** OBJECT IDENTIFIER from dotted text ("1.2.840.113549.1.7.2"). */
+/** Encoded identifiers by their dotted text: a time-stamp token names its content type on every call. */
+const objectIdentifierCache = new Map<string, Uint8Array>();
+const objectIdentifierCacheEntriesMax = 64;
+
+/**
+ * OBJECT IDENTIFIER from dotted text ("1.2.840.113549.1.7.2"). The result may be shared between
+ * calls: it is read (copied into a larger element), never written.
+ */
 export function objectIdentifier(dotted: string): Uint8Array {
+  const cached = objectIdentifierCache.get(dotted);
+  if (cached !== undefined) return cached;
+  const encoded = encodeObjectIdentifier(dotted);
+  if (objectIdentifierCache.size < objectIdentifierCacheEntriesMax)
+    objectIdentifierCache.set(dotted, encoded);
+  return encoded;
+}
+
+function encodeObjectIdentifier(dotted: string): Uint8Array {
   const arcs = dotted.split('.').map((arc) => {
     if (!/^\d+$/.test(arc)) throw new Error(`DER invariant: bad object identifier ${dotted}`);
     return Number(arc);

@@ -54,10 +54,13 @@ export class RandomPool {
   }
 }
 
-/** The pool of the request path on the main thread: reservation and stamp identifiers, serials. */
+/**
+ * One pool per thread (each thread loads its own copy of this module): on the main thread the request
+ * path's identifiers and serials, in a stamping thread the built-in TSA's serial numbers and nonces.
+ */
 const sharedPool = new RandomPool();
 
-/** `count` fresh CSPRNG bytes from the main thread's shared pool. */
+/** `count` fresh CSPRNG bytes from this thread's shared pool. */
 export function pooledRandomBytes(count: number): Uint8Array {
   return sharedPool.take(count);
 }

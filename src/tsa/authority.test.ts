@@ -16,6 +16,7 @@ import { createBuiltInAuthority } from './node-time-stamper.js';
 import {
   DEFAULT_TSA_POLICY,
   encodeTimeStampRequest,
+  generalizedTimeMillis,
   oid,
   oidText,
   parseTimeStampResponse,
@@ -62,6 +63,26 @@ test('object identifiers with 128-bit arcs round-trip', () => {
   const encoded = oid(DEFAULT_TSA_POLICY);
   assert.equal(oidText(encoded.subarray(2)), DEFAULT_TSA_POLICY);
   assert.equal(oidText(oid(TspOid.tstInfo).subarray(2)), TspOid.tstInfo);
+  // The second encoding of the policy comes from the cache and is the same.
+  assert.equal(Buffer.from(oid(DEFAULT_TSA_POLICY)).toString('hex'), Buffer.from(encoded).toString('hex'));
+  assert.throws(() => oid('1.40'), /bad object identifier/);
+});
+
+test('GeneralizedTime: UTC digits, milliseconds without trailing zeros, none when whole', () => {
+  const text = (iso: string) => {
+    const encoded = generalizedTimeMillis(new Date(iso));
+    assert.equal(encoded[0], 0x18);
+    assert.equal(encoded[1], encoded.length - 2);
+    return Buffer.from(encoded.subarray(2)).toString('latin1');
+  };
+  assert.equal(text('2025-03-04T05:06:07.089Z'), '20250304050607.089Z');
+  assert.equal(text('2025-03-04T05:06:07.000Z'), '20250304050607Z');
+  assert.equal(text('2024-09-15T23:59:59.100Z'), '20240915235959.1Z');
+  assert.equal(text('2024-12-31T00:00:00.120Z'), '20241231000000.12Z');
+  assert.equal(text('2026-01-01T10:20:30.005Z'), '20260101102030.005Z');
+  assert.equal(text('2026-01-01T10:20:30.050Z'), '20260101102030.05Z');
+  assert.equal(text('0999-02-03T04:05:06.700Z'), '09990203040506.7Z');
+  assert.throws(() => generalizedTimeMillis(new Date(Number.NaN)), /four-digit year/);
 });
 
 test('a token carries the TSTInfo asked for: imprint, nonce, policy, 128-bit serial, genTime in ms', async () => {

@@ -3,11 +3,12 @@
  * (the development PKI's TSA key through the Node signer), or an external RFC 3161 TSA over HTTP
  * (`BUBUH_TSA_URL`). Either returns a token whose messageImprint is the SHA-256 of the signature value.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { BubuhError } from '../errors.js';
 import { signatureTimeStampAttribute } from '../pades/cms.js';
 import type { CertifiedKey } from '../pki/dev-pki.js';
 import { createNodeSigner } from '../pki/node-signer.js';
+import { pooledRandomBytes } from '../stamping/random-pool.js';
 import type { TimeStamper } from '../stamping/stamp-document.js';
 import { TimeStampAuthority } from './authority.js';
 import {
@@ -24,10 +25,6 @@ function sha256(data: Uint8Array): Uint8Array {
   return new Uint8Array(createHash('sha256').update(data).digest());
 }
 
-function nodeRandomBytes(count: number): Uint8Array {
-  return new Uint8Array(randomBytes(count));
-}
-
 /** The built-in TSA from a TSA key and certificate and the issuing CA that certified it. */
 export function createBuiltInAuthority(
   pki: { readonly tsa: CertifiedKey; readonly issuingCa: { readonly certificate: Uint8Array } },
@@ -40,7 +37,8 @@ export function createBuiltInAuthority(
   });
   return new TimeStampAuthority({
     signer,
-    randomBytes: nodeRandomBytes,
+    // Serial numbers from the thread's pool: one OpenSSL call per 4 KB, not one per token (random-pool.ts).
+    randomBytes: pooledRandomBytes,
     ...(options.policy ? { policy: options.policy } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
   });
@@ -90,7 +88,7 @@ export function httpTimeStamper(options: HttpTimeStamperOptions): TimeStamper {
     ...(options.attributeBytesMax === undefined ? {} : { attributeBytesMax: options.attributeBytesMax }),
     async timeStamp(signatureValue) {
       const hashedMessage = sha256(signatureValue);
-      const nonce = nodeRandomBytes(nonceBytes);
+      const nonce = pooledRandomBytes(nonceBytes);
       nonce[0] = (nonce[0]! & 0x7f) | 0x01;
       const query = encodeTimeStampRequest({
         messageImprint: { hashAlgorithm: TspOid.sha256, hashedMessage },
