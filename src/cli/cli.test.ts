@@ -89,8 +89,8 @@ test('bubuh serve answers /healthz and /readyz on a real socket and stops cleanl
       { level: warning?.['level'], missing: warning?.['missing'], msg: warning?.['msg'] },
       {
         level: 40,
-        missing: ['--v8-pool-size=0'],
-        msg: 'started without the Node options bubuh serve is meant to run with (npm start uses them): node --v8-pool-size=0 bin/bubuh.js serve',
+        missing: ['--v8-pool-size=0', '--max-semi-space-size=64'],
+        msg: 'started without the Node options bubuh serve is meant to run with (npm start uses them): node --v8-pool-size=0 --max-semi-space-size=64 bin/bubuh.js serve',
       },
     );
     const health = await fetch(`http://127.0.0.1:${port}/healthz`);
