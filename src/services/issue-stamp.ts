@@ -20,8 +20,9 @@ import { pooledRandomBytes, timeOrderedId } from '../stamping/random-pool.js';
 import {
   type StampEnvironment,
   type StampRequest,
-  type StampResult,
   stampDocument,
+  stampSummary,
+  type StampSummary,
 } from '../stamping/stamp-document.js';
 
 export interface IssueStampDependencies {
@@ -42,7 +43,7 @@ export interface IssueStampDependencies {
 }
 
 /** What an engine answers: besides the result, where it stored the file and how large it is. */
-export type EngineStamped = Omit<StampResult, 'original' | 'appended'> & {
+export type EngineStamped = StampSummary & {
   readonly fileBytes?: number;
   /** Where the engine stored the stamped file (stamps/file-store.ts), recorded in the outcome row. */
   readonly fileLocation?: string;
@@ -81,7 +82,7 @@ export interface IssueStampInput {
   readonly onStage?: (stage: 'reserve' | 'engine' | 'commit', ms: number) => void;
 }
 
-export interface IssuedStamp extends Omit<StampResult, 'original' | 'appended'> {
+export interface IssuedStamp extends StampSummary {
   readonly serial: string;
   /** The transfer that spent the unit. */
   readonly transferId: string;
@@ -292,23 +293,14 @@ export async function issueStamp(
   );
   lap('commit');
   if (committed?.result === 'ok') {
-    // Named properties, not a spread, which would leave out an in-process engine's `pdf` (a getter of
-    // its result's class that joins the parts) and keep the parts.
-    return {
-      pdf: stamped.pdf,
-      contentDigest: stamped.contentDigest,
-      byteRange: stamped.byteRange,
-      pageNumber: stamped.pageNumber,
-      addedBytes: stamped.addedBytes,
-      normalised: stamped.normalised,
-      warnings: stamped.warnings,
+    return Object.assign(stampSummary(stamped), {
       serial,
       transferId: spent,
       reservedAt,
       stampedAt: now,
       fileBytes: stampedFileBytes,
       fileLocation: stamped.fileLocation,
-    };
+    });
   }
   if (committed?.result === 'pending_transfer_expired') throw new BubuhError('STAMP_RESERVATION_EXPIRED');
   const failure = new Error(`committing stamp ${serial} failed: ${committed?.result}`);

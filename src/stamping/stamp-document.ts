@@ -128,6 +128,26 @@ export interface StampResult {
   readonly warnings: readonly string[];
 }
 
+/** A result without its parts: what crosses to another thread or leaves the service. */
+export type StampSummary = Omit<StampResult, 'original' | 'appended'>;
+
+/**
+ * `result`'s fields as a plain object, without its parts, and with `pdf` (which joins the parts when
+ * read) in place of the result's own when given. Not a spread: a spread of a `StampOutput` would copy
+ * its parts and leave out `pdf`, a getter of its class.
+ */
+export function stampSummary(result: StampSummary, pdf: Uint8Array = result.pdf): StampSummary {
+  return {
+    pdf,
+    contentDigest: result.contentDigest,
+    byteRange: result.byteRange,
+    pageNumber: result.pageNumber,
+    addedBytes: result.addedBytes,
+    normalised: result.normalised,
+    warnings: result.warnings,
+  };
+}
+
 export const sealSizePtDefault = 70;
 /** Distance of the default seal position from the visible page's right and bottom edges. */
 export const sealMarginPt = 36;

@@ -10,7 +10,7 @@ import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import type { Config } from '../config.js';
 import { BubuhError, type ErrorCode, type ErrorDetails } from '../errors.js';
-import type { StampRequest, StampResult } from '../stamping/stamp-document.js';
+import type { StampRequest, StampSummary } from '../stamping/stamp-document.js';
 import type { VerificationReport } from '../verify/verify-document.js';
 
 export interface EngineTask {
@@ -32,7 +32,7 @@ export interface EngineTask {
  * What the pool answers: the result, whose `pdf` is empty unless asked for, and the file's size. The
  * parts (`original`, `appended`) stay in the worker, which writes them.
  */
-export type EngineStampResult = Omit<StampResult, 'original' | 'appended'> & {
+export type EngineStampResult = StampSummary & {
   readonly fileBytes: number;
   /** `<segment>@<offset>` in `outputDirectory`, when one was given. */
   readonly fileLocation?: string;

@@ -10,7 +10,7 @@ import { workerData } from 'piscina';
 import type { Config } from '../config.js';
 import { isBubuhError } from '../errors.js';
 import { nodeInflateRaw } from '../pdf/inflate-node.js';
-import { stampDocument } from '../stamping/stamp-document.js';
+import { stampDocument, stampSummary } from '../stamping/stamp-document.js';
 import { type VerificationReport, verifyDocument } from '../verify/verify-document.js';
 import { type ConfiguredStampEnvironment, createStampEnvironment } from '../services/node-stamper.js';
 import { configuredPkiPaths } from '../pki/key-files.js';
@@ -75,20 +75,14 @@ export default async function stampTask(task: EngineTask): Promise<EngineOutcome
       task.outputDirectory === undefined
         ? undefined
         : await segments.append(task.outputDirectory, [result.original, result.appended]);
-    // Named properties only: a spread of `result` would send its parts (`original`, `appended`) to the
-    // main thread and leave out `pdf`, a getter of its class that joins them.
-    const answer: EngineStampResult = {
-      pdf: task.returnPdf ? result.pdf : emptyBytes,
-      contentDigest: result.contentDigest,
-      byteRange: result.byteRange,
-      pageNumber: result.pageNumber,
-      addedBytes: result.addedBytes,
-      normalised: result.normalised,
-      warnings: result.warnings,
-      fileBytes: result.original.length + result.appended.length,
-      fileLocation: location === undefined ? undefined : formatLocation(location),
-      signerFingerprint,
-    };
+    const answer: EngineStampResult = Object.assign(
+      stampSummary(result, task.returnPdf ? result.pdf : emptyBytes),
+      {
+        fileBytes: result.original.length + result.appended.length,
+        fileLocation: location === undefined ? undefined : formatLocation(location),
+        signerFingerprint,
+      },
+    );
     return {
       ok: true,
       result: answer,

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { objectIdentifier } from '../pades/der.js';
 import { type DevPki, generateDevPki } from '../pki/dev-pki.js';
 import { runTool, temporaryDirectory, toolSkipReason } from '../stamping/testing/tools.js';
 import { fixedBytes } from '../stamping/testing/stamp-fixtures.js';
@@ -17,7 +18,6 @@ import {
   DEFAULT_TSA_POLICY,
   encodeTimeStampRequest,
   generalizedTimeMillis,
-  oid,
   oidText,
   parseTimeStampResponse,
   parseTstInfo,
@@ -60,12 +60,15 @@ function output(result: { stdout: string; stderr: string }): string {
 }
 
 test('object identifiers with 128-bit arcs round-trip', () => {
-  const encoded = oid(DEFAULT_TSA_POLICY);
+  const encoded = objectIdentifier(DEFAULT_TSA_POLICY);
   assert.equal(oidText(encoded.subarray(2)), DEFAULT_TSA_POLICY);
-  assert.equal(oidText(oid(TspOid.tstInfo).subarray(2)), TspOid.tstInfo);
+  assert.equal(oidText(objectIdentifier(TspOid.tstInfo).subarray(2)), TspOid.tstInfo);
   // The second encoding of the policy comes from the cache and is the same.
-  assert.equal(Buffer.from(oid(DEFAULT_TSA_POLICY)).toString('hex'), Buffer.from(encoded).toString('hex'));
-  assert.throws(() => oid('1.40'), /bad object identifier/);
+  assert.equal(
+    Buffer.from(objectIdentifier(DEFAULT_TSA_POLICY)).toString('hex'),
+    Buffer.from(encoded).toString('hex'),
+  );
+  assert.throws(() => objectIdentifier('1.40'), /bad object identifier/);
 });
 
 test('GeneralizedTime: UTC digits, milliseconds without trailing zeros, none when whole', () => {

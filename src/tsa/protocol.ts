@@ -9,6 +9,7 @@ import {
   type DerElement,
   element,
   integer,
+  objectIdentifier,
   octetString,
   readChildren,
   readElement,
@@ -62,39 +63,6 @@ export const PkiFailure = {
 
 export type PkiFailureName = keyof typeof PkiFailure;
 
-/**
- * Encoded identifiers by their dotted text. A token names the same few (its policy, its hash) every
- * time, and encoding a 2.25 arc with BigInt arithmetic cost about 1 % of a stamping thread's time.
- */
-const oidCache = new Map<string, Uint8Array>();
-const oidCacheEntriesMax = 64;
-
-/**
- * OBJECT IDENTIFIER with arcs of any size (2.25 arcs are 128-bit numbers). The result may be shared
- * between calls: it is read (copied into a larger element), never written.
- */
-export function oid(dotted: string): Uint8Array {
-  const cached = oidCache.get(dotted);
-  if (cached !== undefined) return cached;
-  const encoded = encodeOid(dotted);
-  if (oidCache.size < oidCacheEntriesMax) oidCache.set(dotted, encoded);
-  return encoded;
-}
-
-function encodeOid(dotted: string): Uint8Array {
-  if (!/^[0-2](\.\d+)+$/.test(dotted)) throw new Error(`TSP invariant: bad object identifier ${dotted}`);
-  const arcs = dotted.split('.').map(BigInt);
-  const [first, second] = arcs as [bigint, bigint];
-  if (first < 2n && second > 39n) throw new Error(`TSP invariant: bad object identifier ${dotted}`);
-  const content: number[] = [];
-  for (const value of [first * 40n + second, ...arcs.slice(2)]) {
-    const groups = [Number(value & 0x7fn)];
-    for (let rest = value >> 7n; rest > 0n; rest >>= 7n) groups.unshift(Number(rest & 0x7fn) | 0x80);
-    content.push(...groups);
-  }
-  return element(Tag.objectIdentifier, Uint8Array.from(content));
-}
-
 /** Dotted text of an OBJECT IDENTIFIER element's content; null when malformed. */
 export function oidText(content: Uint8Array): string | null {
   if (content.length === 0 || content.length > 128 || (content[content.length - 1]! & 0x80) !== 0)
@@ -142,7 +110,7 @@ export interface MessageImprint {
 
 function encodeMessageImprint(imprint: MessageImprint): Uint8Array {
   // RFC 5754 §2: SHA-2 AlgorithmIdentifiers carry no parameters.
-  return sequence(sequence(oid(imprint.hashAlgorithm)), octetString(imprint.hashedMessage));
+  return sequence(sequence(objectIdentifier(imprint.hashAlgorithm)), octetString(imprint.hashedMessage));
 }
 
 function parseMessageImprint(bytes: Uint8Array, found: DerElement | undefined): MessageImprint | null {
@@ -175,7 +143,7 @@ export function encodeTimeStampRequest(input: {
   certReq?: boolean;
 }): Uint8Array {
   const parts = [integer(1), encodeMessageImprint(input.messageImprint)];
-  if (input.reqPolicy !== undefined) parts.push(oid(input.reqPolicy));
+  if (input.reqPolicy !== undefined) parts.push(objectIdentifier(input.reqPolicy));
   if (input.nonce !== undefined) parts.push(unsignedIntegerOf(input.nonce));
   if (input.certReq === true) parts.push(booleanTrue);
   return sequence(...parts);
@@ -288,7 +256,7 @@ export interface TstInfoInput {
 export function encodeTstInfo(input: TstInfoInput): Uint8Array {
   const parts = [
     integer(1),
-    oid(input.policy),
+    objectIdentifier(input.policy),
     encodeMessageImprint(input.messageImprint),
     unsignedIntegerOf(input.serialNumber),
     generalizedTimeMillis(input.genTime),
