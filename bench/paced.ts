@@ -2,7 +2,8 @@
  * `npm run bench:paced` — what a stamp costs when the thread that makes it has been idle. A server
  * below its capacity stamps each request as it arrives, after a pause, not back to back as a closed
  * loop or `bench:engine` does; on some machines (virtual ones especially) the processor then runs the
- * engine's large code and data cold. This measures it on the median corpus letter, in one thread:
+ * engine's large code and data cold. This measures it on the median corpus letter (a fresh serial for
+ * each stamp, as in the service), in one thread:
  *
  *   - back to back: stamps with no pause between them;
  *   - paced: one stamp after each sleep of 1, 5 and 20 ms (the gaps of 1,000, 200 and 50 stamps a
@@ -28,7 +29,7 @@ import { loadConfig } from '../src/config.js';
 import { createStampEnvironment } from '../src/services/node-stamper.js';
 import { stampDocument } from '../src/stamping/stamp-document.js';
 import { medianStampLetter } from '../src/testing/corpus.js';
-import { benchStampRequest } from './stamp-request.js';
+import { benchStampRequests } from './stamp-request.js';
 
 const rounds = Number(process.env['BENCH_ROUNDS'] ?? 2);
 
@@ -96,8 +97,9 @@ async function main(): Promise<void> {
   const dataDir = await mkdtemp(join(tmpdir(), 'bubuh-bench-paced-'));
   const { environment, close } = await createStampEnvironment(loadConfig({}, { BUBUH_DATA_DIR: dataDir }));
   try {
-    const request = benchStampRequest(letter.bytes);
-    const stamp = () => stampDocument(request, environment);
+    const requests = benchStampRequests(letter.bytes);
+    let stamps = 0;
+    const stamp = () => stampDocument(requests[stamps++ % requests.length]!, environment);
     let sink = 0;
     const control = () => {
       let digest: Buffer | undefined;
