@@ -96,7 +96,8 @@ test('SplitDeflater.deflateRectangles gives the very bytes of deflate over the r
   const suffixes = ['f Q\nQ\n', '', ' re\nre\n'];
   for (let round = 0; round < 400; round += 1) {
     const limit = [3, 12, 120, 256][round % 4]!;
-    const count = round % 7 === 0 ? round % 3 : 1 + Math.floor(random() * 60);
+    // Some lists run past 64 rectangles, where the checksum's deferred reductions fall.
+    const count = round % 7 === 0 ? round % 3 : 1 + Math.floor(random() * (round % 5 === 1 ? 400 : 60));
     const rectangles = new Uint32Array(count);
     for (let index = 0; index < count; index += 1) {
       rectangles[index] = pack(Array.from({ length: 4 }, () => Math.floor(random() * limit)));

@@ -605,9 +605,14 @@ export class SplitDeflater {
   private readonly headerBytes: Uint8Array;
   private readonly headerLast: number;
   private readonly headerBits: number;
-  /** Per number 0..255: the code of its digits and a space, and its length in bits (0: too long). */
-  private readonly unitCodes = new Uint32Array(256);
-  private readonly unitBits = new Uint8Array(256);
+  /**
+   * Per number 0..255 and count 0..4 (at `number * 5 + count`): the code of the first `count`
+   * characters of its digits and a space, and its length in bits; `unitFits` is 1 where the whole
+   * (and so every prefix) fits `packedBitsMax`.
+   */
+  private readonly prefixCodes = new Uint32Array(256 * 5);
+  private readonly prefixBits = new Uint8Array(256 * 5);
+  private readonly unitFits = new Uint8Array(256);
   /** Per match (length × 32 + distance, both below 32): its codes and extra bits (0: too long). */
   private readonly matchCodes = new Uint32Array(32 * 32);
   private readonly matchBits = new Uint8Array(32 * 32);
@@ -657,9 +662,10 @@ export class SplitDeflater {
         code |= literalCodes[byte]! << bits;
         bits += literal[byte]!;
         if (bits > packedBitsMax) break;
+        this.prefixCodes[number * 5 + index + 1] = code >>> 0;
+        this.prefixBits[number * 5 + index + 1] = bits;
       }
-      this.unitCodes[number] = code >>> 0;
-      this.unitBits[number] = bits > packedBitsMax ? 0 : bits;
+      this.unitFits[number] = bits > packedBitsMax ? 0 : 1;
     }
     for (let length = matchMin; length < 32; length += 1) {
       for (let matchDistance = 1; matchDistance < 32; matchDistance += 1) {
@@ -729,8 +735,9 @@ export class SplitDeflater {
     const firstCount = tokenizeTail(first, this.codes.literal);
     if (firstCount < 0) return this.deflate(head, rectanglesText(prefix, rectangles, 0, count, suffix));
     resetOutput();
+    // Twice the text's bytes bounds its code; 3 more for the bytes writeRectangles stores ahead.
     reserve(
-      head.bytes.length + this.headerBytes.length + 2 * (first.length + 19 * count + suffix.length) + 8,
+      head.bytes.length + this.headerBytes.length + 2 * (first.length + 19 * count + suffix.length) + 11,
     );
     output.set(head.bytes, 0);
     output.set(this.headerBytes, head.bytes.length);
@@ -750,9 +757,17 @@ export class SplitDeflater {
     return output.slice(0, outputLength);
   }
 
-  /** Codes rectangles 1..count−1 (each matched against the one before) and returns the checksum. */
+  /**
+   * Codes rectangles 1..count−1 (each matched against the one before) and returns the checksum.
+   *
+   * The rectangles of a seal's QR code follow a random serial, so how much of a line matches the line
+   * before, and so how many of its numbers are literals, is a coin toss for every line. Nothing here
+   * branches on it: the match's length is summed from per-number equalities, every one of the four
+   * numbers contributes the code of its first 0–4 characters (`prefixCodes`), and every code is
+   * followed by the same three-byte store (only the output position moves by the whole bytes).
+   */
   private writeRectangles(rectangles: Uint32Array, count: number, checksum: number): number {
-    const { unitCodes, unitBits, matchCodes, matchBits } = this;
+    const { prefixCodes, prefixBits, unitFits, matchCodes, matchBits } = this;
     const { literal, literalCodes } = this.codes;
     // The output and bit state in locals; written back around the rare paths that use `putBits`.
     const bytes = output;
@@ -765,51 +780,111 @@ export class SplitDeflater {
     let previousLength = lineLength(previous);
     for (let index = 1; index < count; index += 1) {
       const current = rectangles[index]!;
-      const currentLength = lineLength(current);
-      const common = Math.min(commonEnding(previous, current), previousLength, currentLength);
-      // The literals before the match: whole numbers with their spaces, then part of one number. The
-      // match always covers " re\n" (`commonEnding` is at least 4, every line at least 11 bytes), so
-      // the literals end within the numbers.
-      let remaining = currentLength - common;
-      for (let field = 0; field < 4 && remaining > 0; field += 1) {
-        const number = (current >>> (8 * field)) & 0xff;
-        const length = unitLengths[number]!;
-        const bits = unitBits[number]!;
-        if (remaining >= length && bits !== 0) {
-          buffer |= unitCodes[number]! << filled;
-          filled += bits;
-          while (filled >= 8) {
-            bytes[at++] = buffer & 0xff;
-            buffer >>>= 8;
-            filled -= 8;
-          }
-          remaining -= length;
-          continue;
-        }
-        // Part of a number (or a number whose code is too long to pack): one byte at a time.
+      const n0 = current & 0xff;
+      const n1 = (current >>> 8) & 0xff;
+      const n2 = (current >>> 16) & 0xff;
+      const n3 = current >>> 24;
+      const l0 = unitLengths[n0]!;
+      const l1 = unitLengths[n1]!;
+      const l2 = unitLengths[n2]!;
+      const l3 = unitLengths[n3]!;
+      const currentLength = l0 + l1 + l2 + l3 + lineEndLength;
+      // How many bytes the two lines have in common at their ends: " re\n", then each number from
+      // the last, whole with the space before it, while it and all after it are equal, then the equal
+      // last digits of the first that differs.
+      const p0 = previous & 0xff;
+      const p1 = (previous >>> 8) & 0xff;
+      const p2 = (previous >>> 16) & 0xff;
+      const p3 = previous >>> 24;
+      const e3 = same(p3, n3);
+      const e2 = e3 & same(p2, n2);
+      const e1 = e2 & same(p1, n1);
+      const e0 = e1 & same(p0, n0);
+      const ending =
+        lineEndLength +
+        1 +
+        e3 * l3 +
+        e2 * l2 +
+        e1 * l1 +
+        e0 * (l0 - 1) +
+        (1 - e3) * equalTrailingDigits[(p3 << 8) | n3]! +
+        (e3 - e2) * equalTrailingDigits[(p2 << 8) | n2]! +
+        (e2 - e1) * equalTrailingDigits[(p1 << 8) | n1]! +
+        (e1 - e0) * equalTrailingDigits[(p0 << 8) | n0]!;
+      const common = Math.min(ending, previousLength, currentLength);
+      // The literals before the match: the line's first `literals` characters, which end within its
+      // numbers (the match covers at least " re\n", and every line is at least 11 bytes).
+      const literals = currentLength - common;
+      if ((unitFits[n0]! & unitFits[n1]! & unitFits[n2]! & unitFits[n3]!) !== 0) {
+        const k0 = atMost(literals, l0);
+        const k1 = atMost(atLeastZero(literals - l0), l1);
+        const k2 = atMost(atLeastZero(literals - l0 - l1), l2);
+        const k3 = atMost(atLeastZero(literals - l0 - l1 - l2), l3);
+        // Each prefix code is at most 24 bits beside at most 7 pending ones; after each, the whole
+        // bytes (at most three) are stored and the output advances past them. What was stored past
+        // them is overwritten by the next store (the reservation in deflateRectangles leaves room).
+        buffer |= prefixCodes[n0 * 5 + k0]! << filled;
+        filled += prefixBits[n0 * 5 + k0]!;
+        bytes[at] = buffer;
+        bytes[at + 1] = buffer >>> 8;
+        bytes[at + 2] = buffer >>> 16;
+        at += filled >>> 3;
+        buffer = (buffer >>> (filled & 0x18)) | 0;
+        filled &= 7;
+        buffer |= prefixCodes[n1 * 5 + k1]! << filled;
+        filled += prefixBits[n1 * 5 + k1]!;
+        bytes[at] = buffer;
+        bytes[at + 1] = buffer >>> 8;
+        bytes[at + 2] = buffer >>> 16;
+        at += filled >>> 3;
+        buffer = (buffer >>> (filled & 0x18)) | 0;
+        filled &= 7;
+        buffer |= prefixCodes[n2 * 5 + k2]! << filled;
+        filled += prefixBits[n2 * 5 + k2]!;
+        bytes[at] = buffer;
+        bytes[at + 1] = buffer >>> 8;
+        bytes[at + 2] = buffer >>> 16;
+        at += filled >>> 3;
+        buffer = (buffer >>> (filled & 0x18)) | 0;
+        filled &= 7;
+        buffer |= prefixCodes[n3 * 5 + k3]! << filled;
+        filled += prefixBits[n3 * 5 + k3]!;
+        bytes[at] = buffer;
+        bytes[at + 1] = buffer >>> 8;
+        bytes[at + 2] = buffer >>> 16;
+        at += filled >>> 3;
+        buffer = (buffer >>> (filled & 0x18)) | 0;
+        filled &= 7;
+      } else {
+        // A number whose code is too long to pack (a code fitted to an unusual sample): byte by byte.
         outputLength = at;
         bitBuffer = buffer;
         bitCount = filled;
-        const characters = Math.min(remaining, length);
-        for (let character = 0; character < characters; character += 1) {
-          const byte = unitCharacters[number * 4 + character]!;
-          putBits(literalCodes[byte]!, literal[byte]!);
+        let remaining = literals;
+        for (let field = 0; field < 4 && remaining > 0; field += 1) {
+          const number = (current >>> (8 * field)) & 0xff;
+          const characters = Math.min(remaining, unitLengths[number]!);
+          for (let character = 0; character < characters; character += 1) {
+            const byte = unitCharacters[number * 4 + character]!;
+            putBits(literalCodes[byte]!, literal[byte]!);
+          }
+          remaining -= characters;
         }
         at = outputLength;
         buffer = bitBuffer;
         filled = bitCount;
-        remaining -= characters;
       }
       const match = common * 32 + currentLength;
       const matchLength = matchBits[match]!;
       if (matchLength !== 0) {
         buffer |= matchCodes[match]! << filled;
         filled += matchLength;
-        while (filled >= 8) {
-          bytes[at++] = buffer & 0xff;
-          buffer >>>= 8;
-          filled -= 8;
-        }
+        bytes[at] = buffer;
+        bytes[at + 1] = buffer >>> 8;
+        bytes[at + 2] = buffer >>> 16;
+        at += filled >>> 3;
+        buffer = (buffer >>> (filled & 0x18)) | 0;
+        filled &= 7;
       } else {
         outputLength = at;
         bitBuffer = buffer;
@@ -820,23 +895,39 @@ export class SplitDeflater {
         buffer = bitBuffer;
         filled = bitCount;
       }
-      // Adler-32 over the line: each number with its space, then "re\n".
-      for (let field = 0; field < 4; field += 1) {
-        const number = (current >>> (8 * field)) & 0xff;
-        weighted += unitLengths[number]! * sum + unitWeighted[number]!;
-        sum += unitSums[number]!;
+      // Adler-32 over the line, four numbers with their spaces and "re\n", as one group: its bytes'
+      // sum, and their weights within the line (each part's own, plus its sum once for every byte
+      // after it), which do not wait for the running sum.
+      const s0 = unitSums[n0]!;
+      const s01 = s0 + unitSums[n1]!;
+      const s012 = s01 + unitSums[n2]!;
+      const s0123 = s012 + unitSums[n3]!;
+      const lineWeighted =
+        unitWeighted[n0]! +
+        unitWeighted[n1]! +
+        unitWeighted[n2]! +
+        unitWeighted[n3]! +
+        l1 * s0 +
+        l2 * s01 +
+        l3 * s012 +
+        lineEndLength * s0123 +
+        lineEndWeighted;
+      weighted += currentLength * sum + lineWeighted;
+      sum += s0123 + lineEndSum;
+      // Reduced every 64 lines, as zlib defers its reductions: a line is at most 19 bytes, so the sum
+      // stays below 65,521 + 64 × 19 × 255 and the weighted sum below 65,521 + 64 × 19 × that — under
+      // 2^30, a small integer for the engine.
+      if ((index & 63) === 0) {
+        sum %= 65521;
+        weighted %= 65521;
       }
-      weighted += lineEndLength * sum + lineEndWeighted;
-      sum += lineEndSum;
-      sum %= 65521;
-      weighted %= 65521;
       previous = current;
       previousLength = currentLength;
     }
     outputLength = at;
     bitBuffer = buffer;
     bitCount = filled;
-    return ((weighted << 16) | sum) >>> 0;
+    return (((weighted % 65521) << 16) | (sum % 65521)) >>> 0;
   }
 }
 
@@ -877,28 +968,42 @@ function lineLength(rectangle: number): number {
 }
 
 /**
- * How many bytes two rectangles' lines have in common at their ends: " re\n", then the numbers from
- * the last, each whole with the space before it while equal, then the trailing digits of the first
- * that differ. Not capped by the lines' lengths (the caller does that).
+ * For two different numbers 0..255 (`left << 8 | right`), how many of their last digits are equal,
+ * up to the shorter one's digit count: where two lines' common ending stops. A table, because the
+ * rectangles of a seal's QR code are random and a loop of divisions per pair cost more than coding the
+ * line.
  */
-function commonEnding(previous: number, current: number): number {
-  let common = lineEndLength + 1;
-  for (let field = 3; field >= 0; field -= 1) {
-    let left = (previous >>> (8 * field)) & 0xff;
-    let right = (current >>> (8 * field)) & 0xff;
-    if (left === right) {
-      common += unitLengths[left]! - 1 + (field > 0 ? 1 : 0);
-      continue;
-    }
+const equalTrailingDigits = new Uint8Array(256 * 256);
+for (let left = 0; left < 256; left += 1) {
+  for (let right = 0; right < 256; right += 1) {
+    if (left === right) continue;
     const digits = Math.min(unitLengths[left]!, unitLengths[right]!) - 1;
-    for (let digit = 0; digit < digits && left % 10 === right % 10; digit += 1) {
-      common += 1;
-      left = Math.floor(left / 10);
-      right = Math.floor(right / 10);
+    let equal = 0;
+    let a = left;
+    let b = right;
+    while (equal < digits && a % 10 === b % 10) {
+      equal += 1;
+      a = Math.floor(a / 10);
+      b = Math.floor(b / 10);
     }
-    return common;
+    equalTrailingDigits[(left << 8) | right] = equal;
   }
-  return common;
+}
+
+/** 1 when `left === right`, else 0, for integers 0..2^31 − 1, without a branch. */
+function same(left: number, right: number): number {
+  return ((left ^ right) - 1) >>> 31;
+}
+
+/** `value` when it is positive, else 0, for int32 values, without a branch. */
+function atLeastZero(value: number): number {
+  return value & ~(value >> 31);
+}
+
+/** The smaller of two int32 values whose difference is an int32, without a branch. */
+function atMost(value: number, limit: number): number {
+  const difference = value - limit;
+  return limit + (difference & (difference >> 31));
 }
 
 /** `prefix`, the lines of `rectangles[from..to)`, then `suffix`, as bytes. */

@@ -257,73 +257,99 @@ function qrTransform(moduleCount: number): string {
 const qrTransforms = new Map<number, string>();
 
 /** Rectangles of the largest symbol (version 40): at most one per dark run, half a row's modules. */
-const rectangleScratch = new Uint32Array(177 * 89);
-/** Per start column: the length of the open rectangle (0 when none) and its first row. */
+const rectangleScratch = new Uint32Array(177 * 89 + 1);
+/** Per start column: the length of the open rectangle and its first row (meaningful while it is open). */
 const openLengths = new Uint8Array(177);
 const openRows = new Uint8Array(177);
-/** The start columns of the open rectangles, ascending, and those that continue into the next row. */
+/** The start columns of the open rectangles, ascending: the last row's runs. */
 const openColumns = new Uint8Array(177);
-const continuing = new Uint8Array(177);
+/** Per start column, stamped with row + 1: a run of this row starts there, and its length. */
+const runRowAt = new Uint16Array(177);
+const runLengthAt = new Uint8Array(177);
+/** Per start column, stamped with row + 1: the open rectangle there goes on in this row. */
+const continuedAt = new Uint16Array(177);
 /** The dark runs of one row: start columns and lengths, left to right. */
 const runStarts = new Uint8Array(89);
 const runLengths = new Uint8Array(89);
+/** The columns where one row's colour changes (at most one per module, and the right border). */
+const rowEdges = new Uint8Array(178);
+
+/** 1 when `left === right`, else 0, for non-negative integers below 2^31, without a branch. */
+function same(left: number, right: number): number {
+  return ((left ^ right) - 1) >>> 31;
+}
 
 /**
  * The rectangles `writeQr` draws, into `rectangleScratch`, each packed as
  * `column | row << 8 | width << 16 | height << 24`; returns their count. Row by row: an open rectangle
  * whose start column does not begin a run of the same length in this row closes (left to right), then
- * every run whose start column has no open rectangle opens one.
+ * every run continues the rectangle open at its column or opens one.
+ *
+ * The data area of a seal's symbol holds a random serial, so the colour of a module, where a run
+ * starts and whether a rectangle goes on are coin tosses: a loop branching on them mispredicts about
+ * every other time (stamping one serial again and again hid this — the processor learns one symbol).
+ * So the loops here do the same work whatever the data: every module is read the same way, every
+ * open rectangle is written out and the count moves on only if it closed, and a run's first row is
+ * chosen by arithmetic.
  */
 function qrRectangles(moduleCount: number, modules: Uint8Array): number {
   let count = 0;
   let openCount = 0;
   for (let row = 0; row <= moduleCount; row += 1) {
+    const stamp = row + 1;
     const runCount = row < moduleCount ? rowRuns(modules, moduleCount, row) : 0;
-    // Close what does not continue; the runs and the open columns are both in column order.
-    let run = 0;
-    let nextCount = 0;
-    for (let index = 0; index < openCount; index += 1) {
-      const column = openColumns[index]!;
-      while (run < runCount && runStarts[run]! < column) run += 1;
-      const length = openLengths[column]!;
-      if (run < runCount && runStarts[run] === column && runLengths[run] === length) {
-        continuing[nextCount++] = column;
-        continue;
-      }
-      const first = openRows[column]!;
-      rectangleScratch[count++] = column | (first << 8) | (length << 16) | ((row - first) << 24);
-      openLengths[column] = 0;
-    }
-    // Open a rectangle at every run whose column has none. The open list (read to its end above) is
-    // rebuilt as the merge of the continuing columns and the new ones.
-    let kept = 0;
-    openCount = 0;
     for (let index = 0; index < runCount; index += 1) {
       const column = runStarts[index]!;
-      while (kept < nextCount && continuing[kept]! < column) openColumns[openCount++] = continuing[kept++]!;
-      if (openLengths[column] !== 0) continue;
-      openLengths[column] = runLengths[index]!;
-      openRows[column] = row;
-      openColumns[openCount++] = column;
+      runRowAt[column] = stamp;
+      runLengthAt[column] = runLengths[index]!;
     }
-    while (kept < nextCount) openColumns[openCount++] = continuing[kept++]!;
+    // Close, in column order, what does not go on.
+    for (let index = 0; index < openCount; index += 1) {
+      const column = openColumns[index]!;
+      const length = openLengths[column]!;
+      const first = openRows[column]!;
+      const goesOn = same(runRowAt[column]!, stamp) & same(runLengthAt[column]!, length);
+      continuedAt[column] = stamp * goesOn;
+      rectangleScratch[count] = column | (first << 8) | (length << 16) | ((row - first) << 24);
+      count += 1 - goesOn;
+    }
+    // This row's runs are the open rectangles now, each from its own row unless it went on.
+    for (let index = 0; index < runCount; index += 1) {
+      const column = runStarts[index]!;
+      const wentOn = same(continuedAt[column]!, stamp);
+      openColumns[index] = column;
+      openLengths[column] = runLengths[index]!;
+      openRows[column] = row - wentOn * (row - openRows[column]!);
+    }
+    openCount = runCount;
   }
   return count;
 }
 
-/** The dark runs of `row` into `runStarts` and `runLengths`; returns how many there are. */
+/**
+ * The dark runs of `row` into `runStarts` and `runLengths`; returns how many there are. An edge is a
+ * column whose module differs from the one before it (the border counting as light); each column's
+ * index is written and the count of edges moves on by one only at an edge, so no branch follows the
+ * colours. Edges alternate: a run starts at an even one and ends at the next.
+ */
 function rowRuns(modules: Uint8Array, moduleCount: number, row: number): number {
   const rowStart = row * moduleCount;
-  let count = 0;
-  let column = 0;
-  while (column < moduleCount) {
-    while (column < moduleCount && modules[rowStart + column] === 0) column += 1;
-    if (column === moduleCount) break;
-    const start = column;
-    while (column < moduleCount && modules[rowStart + column] !== 0) column += 1;
-    runStarts[count] = start;
-    runLengths[count] = column - start;
-    count += 1;
+  let edgeCount = 0;
+  let previous = 0;
+  for (let column = 0; column < moduleCount; column += 1) {
+    const value = modules[rowStart + column]!;
+    const dark = (value | -value) >>> 31; // 1 for any non-zero entry
+    rowEdges[edgeCount] = column;
+    edgeCount += dark ^ previous;
+    previous = dark;
+  }
+  rowEdges[edgeCount] = moduleCount;
+  edgeCount += previous;
+  const count = edgeCount >> 1;
+  for (let run = 0; run < count; run += 1) {
+    const start = rowEdges[2 * run]!;
+    runStarts[run] = start;
+    runLengths[run] = rowEdges[2 * run + 1]! - start;
   }
   return count;
 }
