@@ -585,22 +585,21 @@ export function fillSignature(result: IncrementalUpdateResult, cmsDer: Uint8Arra
     );
   }
   assertPlaceholder(bytes, contentsOffset, contentsLength);
+  // Both hex digits of a byte in one 16-bit store, the first digit in the lower address.
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let position = contentsOffset + 1;
   for (let index = 0; index < cmsDer.length; index += 1) {
-    const pair = cmsDer[index]! << 1;
-    bytes[position] = hexPairCodes[pair]!;
-    bytes[position + 1] = hexPairCodes[pair + 1]!;
+    view.setUint16(position, hexPairs[cmsDer[index]!]!, true);
     position += 2;
   }
   bytes.fill(0x30, position, contentsOffset + contentsLength - 1);
 }
 
-/** For byte b, the codes of its two upper-case hex digits at 2b and 2b + 1 (a CMS is ~10 KB). */
-const hexPairCodes = new Uint8Array(512);
+/** For byte b, its two upper-case hex digits as a little-endian 16-bit value (first digit low). */
+const hexPairs = new Uint16Array(256);
 for (let byte = 0; byte < 256; byte += 1) {
   const digit = (nibble: number): number => (nibble < 10 ? 0x30 + nibble : 0x37 + nibble);
-  hexPairCodes[2 * byte] = digit(byte >> 4);
-  hexPairCodes[2 * byte + 1] = digit(byte & 15);
+  hexPairs[byte] = digit(byte >> 4) | (digit(byte & 15) << 8);
 }
 
 /** A stream holding `data` compressed with zlib/deflate level 6 and `/Filter /FlateDecode` set. */

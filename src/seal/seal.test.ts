@@ -90,7 +90,26 @@ test('formatNumber writes the fewest characters', () => {
   assert.equal(formatNumber(0.0004), '0');
   assert.equal(formatNumber(-0.0004), '0');
   assert.equal(formatNumber(96.866), '96.866');
+  assert.equal(formatNumber(-12.05), '-12.05');
+  assert.equal(formatNumber(0.0306), '.031');
+  assert.equal(formatNumber(-999999999.9994), '-999999999.999');
   assert.throws(() => formatNumber(Number.NaN), /seal invariant/);
+});
+
+test('property: formatNumber is the shortest text of the number rounded to thousandths', () => {
+  const shortest = (value: number) =>
+    String(Math.round(value * 1000) / 1000)
+      .replace(/^0\./, '.')
+      .replace(/^-0\./, '-.');
+  fc.assert(
+    fc.property(fc.double({ min: -999_999_999, max: 999_999_999, noNaN: true }), (value) => {
+      assert.equal(formatNumber(value), shortest(value));
+    }),
+    { numRuns: 20_000 },
+  );
+  for (let thousandths = -20_000; thousandths <= 20_000; thousandths += 1) {
+    assert.equal(formatNumber(thousandths / 1000), shortest(thousandths / 1000), String(thousandths));
+  }
 });
 
 test('textWidth uses the AFM advance widths of Helvetica and Helvetica-Bold', () => {

@@ -79,10 +79,23 @@ export function textWidth(text: string, bold: boolean, sizeUnits: number): numbe
  */
 export function formatNumber(value: number): string {
   if (!(Math.abs(value) < 1e9)) throw new Error(`seal invariant: ${value} is not a plain finite number`);
-  const text = String(Math.round(value * 1000) / 1000);
-  if (text.startsWith('0.')) return text.slice(1);
-  if (text.startsWith('-0.')) return `-${text.slice(2)}`;
-  return text;
+  // The digits of the rounded thousandths, written from integers: what `String` prints for
+  // `thousandths / 1000` (the shortest decimal that reads back as that number, no other decimal of
+  // three places being as near), without its leading zero and its trailing ones — and without the
+  // general number-to-text conversion, which cost a microsecond for the serial's three numbers.
+  const thousandths = Math.round(value * 1000);
+  const magnitude = Math.abs(thousandths);
+  const whole = Math.floor(magnitude / 1000);
+  const fraction = magnitude - whole * 1000;
+  const sign = thousandths < 0 ? '-' : '';
+  if (fraction === 0) return whole === 0 ? '0' : sign + String(whole);
+  const digits =
+    fraction % 100 === 0
+      ? String(fraction / 100)
+      : fraction % 10 === 0
+        ? String(fraction / 10).padStart(2, '0')
+        : String(fraction).padStart(3, '0');
+  return `${sign}${whole === 0 ? '' : String(whole)}.${digits}`;
 }
 
 function numbers(...values: number[]): string {
