@@ -823,6 +823,7 @@ export class SplitDeflater {
         // Each prefix code is at most 24 bits beside at most 7 pending ones; after each, the whole
         // bytes (at most three) are stored and the output advances past them. What was stored past
         // them is overwritten by the next store (the reservation in deflateRectangles leaves room).
+        // Written out four times: as a loop over the four numbers the seal took ~2 µs longer.
         buffer |= prefixCodes[n0 * 5 + k0]! << filled;
         filled += prefixBits[n0 * 5 + k0]!;
         bytes[at] = buffer;
