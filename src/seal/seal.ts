@@ -276,10 +276,20 @@ const openLengths = new Uint8Array(177);
 const openRows = new Uint8Array(177);
 /** The start columns of the open rectangles, ascending: the last row's runs. */
 const openColumns = new Uint8Array(177);
-/** Per start column, stamped with row + 1: a run of this row starts there, and its length. */
+/**
+ * Per start column, stamped with row + 1: a run of this row starts there, and its length. Never
+ * cleared, yet no value left by an earlier row or call is mistaken for this row's: a column is only
+ * looked up while a rectangle is open there, that is when the row before had a run there, which wrote
+ * that row's stamp.
+ */
 const runRowAt = new Uint16Array(177);
 const runLengthAt = new Uint8Array(177);
-/** Per start column, stamped with row + 1: the open rectangle there goes on in this row. */
+/**
+ * Per start column: row + 1 when the rectangle open there went on in that row, else 0. A rectangle
+ * that goes on is open in the next row, whose closing pass writes the column again (0 at the latest
+ * when it closes, and everything closes after the last row), so a column with no open rectangle
+ * always reads 0.
+ */
 const continuedAt = new Uint16Array(177);
 /** The dark runs of one row: start columns and lengths, left to right. */
 const runStarts = new Uint8Array(89);
