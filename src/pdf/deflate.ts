@@ -14,6 +14,8 @@
  * Pure: no I/O, no `node:` imports, deterministic (the same input always gives the same bytes).
  */
 
+import { atLeastZero, atMost, same } from '../branch-free.js';
+
 const windowBytes = 32768;
 const matchMin = 3;
 const matchMax = 258;
@@ -989,22 +991,6 @@ for (let left = 0; left < 256; left += 1) {
     }
     equalTrailingDigits[(left << 8) | right] = equal;
   }
-}
-
-/** 1 when `left === right`, else 0, for integers 0..2^31 − 1, without a branch. */
-function same(left: number, right: number): number {
-  return ((left ^ right) - 1) >>> 31;
-}
-
-/** `value` when it is positive, else 0, for int32 values, without a branch. */
-function atLeastZero(value: number): number {
-  return value & ~(value >> 31);
-}
-
-/** The smaller of two int32 values whose difference is an int32, without a branch. */
-function atMost(value: number, limit: number): number {
-  const difference = value - limit;
-  return limit + (difference & (difference >> 31));
 }
 
 /** `prefix`, the lines of `rectangles[from..to)`, then `suffix`, as bytes. */

@@ -8,6 +8,7 @@
  * of whatever holds it (usually the signature widget's appearance XObject).
  */
 import QRCode from 'qrcode';
+import { same } from '../branch-free.js';
 import { BubuhError } from '../errors.js';
 import { type DeflatedHead, deflateHead, SplitDeflater } from '../pdf/deflate.js';
 import { encodeWithTemplate, fastQrVersion, type QrTemplate, templateFrom } from './qr-fast.js';
@@ -296,11 +297,6 @@ const runStarts = new Uint8Array(89);
 const runLengths = new Uint8Array(89);
 /** The columns where one row's colour changes (at most one per module, and the right border). */
 const rowEdges = new Uint8Array(178);
-
-/** 1 when `left === right`, else 0, for non-negative integers below 2^31, without a branch. */
-function same(left: number, right: number): number {
-  return ((left ^ right) - 1) >>> 31;
-}
 
 /**
  * The rectangles `writeQr` draws, into `rectangleScratch`, each packed as
